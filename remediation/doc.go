@@ -1,0 +1,9 @@
+// Package remediation is the domain of okta-chatops: it turns what Okta (and the
+// downstream SaaS) say about a user and an app into findings with evidence, and the
+// findings into the fixes the troubleshooting guides describe.
+//
+// It owns the domain model (users, apps, app users, provisioning capabilities, System
+// Log events), the findings catalogue, the diagnosis, and the ports it needs from the
+// outside world. It imports no Slack, Redis or Okta SDK package: adapters implement
+// its ports and translate their errors into the sentinels declared here.
+package remediation
