@@ -50,6 +50,8 @@ type App struct {
 	Name   string `json:"name"` // the catalogue name, e.g. "slack"
 	Label  string `json:"label"`
 	Status string `json:"status,omitempty"`
+	// SignOnMode, e.g. SAML_2_0: some custom-user-type caveats apply to SAML apps only.
+	SignOnMode string `json:"sign_on_mode,omitempty"`
 }
 
 // AppUser is a user's assignment to an app (GET /api/v1/apps/{app}/users/{user}).
