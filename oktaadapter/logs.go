@@ -1,0 +1,116 @@
+package oktaadapter
+
+import (
+	"context"
+	"strings"
+	"time"
+
+	"github.com/okta/okta-sdk-golang/v2/okta"
+	"github.com/okta/okta-sdk-golang/v2/okta/query"
+
+	"github.com/okta-chatops/okta-chatops/remediation"
+)
+
+// DefaultMaxEvents bounds a System Log query when LogQuery.MaxEvents is zero.
+const DefaultMaxEvents = 200
+
+// maxLogPage is the largest page Okta's System Log serves.
+const maxLogPage = 1000
+
+// SystemLog runs a bounded System Log query, newest first. A query without Until would
+// be a polling query that always has a next link, so Until defaults to now; paging also
+// stops on an empty page, at MaxEvents, without a next link, or on a next link already
+// followed.
+func (c *Client) SystemLog(ctx context.Context, q remediation.LogQuery) ([]remediation.LogEvent, error) {
+	const op = "GET /api/v1/logs"
+	maxEvents := q.MaxEvents
+	if maxEvents <= 0 {
+		maxEvents = DefaultMaxEvents
+	}
+	until := q.Until
+	if until.IsZero() {
+		until = c.cfg.Clock()
+	}
+	if !q.Since.IsZero() && !q.Since.Before(until) {
+		return nil, invalidInput(op, "since %s is not before until %s", q.Since.Format(time.RFC3339), until.Format(time.RFC3339))
+	}
+	if q.Outcome != "" && strings.ToUpper(q.Outcome) != q.Outcome {
+		return nil, invalidInput(op, "outcome must be upper case (SUCCESS, FAILURE), not %q", q.Outcome)
+	}
+
+	opts := []query.ParamOptions{
+		query.WithUntil(until.UTC().Format(time.RFC3339)),
+		query.WithSortOrder("DESCENDING"),
+		query.WithLimit(int64(min(maxEvents, maxLogPage))),
+	}
+	if f := logFilter(q); f != "" {
+		opts = append(opts, query.WithFilter(f))
+	}
+	if !q.Since.IsZero() {
+		opts = append(opts, query.WithSince(q.Since.UTC().Format(time.RFC3339)))
+	}
+	qp := query.NewQueryParams(opts...)
+
+	out := []remediation.LogEvent{}
+	err := pages(ctx, c, op, func(ctx context.Context) ([]*okta.LogEvent, *okta.Response, error) {
+		return c.sdk.LogEvent.GetLogs(ctx, qp)
+	}, func(page []*okta.LogEvent) bool {
+		for _, e := range page {
+			if e == nil {
+				continue
+			}
+			out = append(out, mapLogEvent(e))
+			if len(out) >= maxEvents {
+				return false
+			}
+		}
+		return true
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// logFilter builds the filter expression; every value is quoted and escaped.
+func logFilter(q remediation.LogQuery) string {
+	var parts []string
+	for _, id := range q.TargetIDs {
+		parts = append(parts, "target.id eq "+quote(id))
+	}
+	var types []string
+	for _, t := range q.EventTypes {
+		if t != "" {
+			types = append(types, "eventType sw "+quote(t))
+		}
+	}
+	parts = append(parts, or(types...))
+	if q.Outcome != "" {
+		parts = append(parts, "outcome.result eq "+quote(q.Outcome))
+	}
+	return and(parts...)
+}
+
+func mapLogEvent(e *okta.LogEvent) remediation.LogEvent {
+	out := remediation.LogEvent{
+		UUID:           e.Uuid,
+		EventType:      e.EventType,
+		DisplayMessage: e.DisplayMessage,
+		Severity:       e.Severity,
+	}
+	if e.Published != nil {
+		out.Published = e.Published.UTC()
+	}
+	if e.Outcome != nil {
+		out.Result, out.Reason = e.Outcome.Result, e.Outcome.Reason
+	}
+	if e.Transaction != nil {
+		out.TransactionID = e.Transaction.Id
+	}
+	for _, t := range e.Target {
+		if t != nil {
+			out.Targets = append(out.Targets, remediation.LogTarget{ID: t.Id, Type: t.Type, AlternateID: t.AlternateId, DisplayName: t.DisplayName})
+		}
+	}
+	return out
+}
