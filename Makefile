@@ -1,0 +1,27 @@
+# okta-chatops — see README.md.
+GO ?= go
+PKGS := ./...
+
+.PHONY: test build demo vet fmt-check bench
+
+## test: everything CI checks: formatting, vet, and the whole suite with the race detector.
+test: fmt-check vet
+	$(GO) test -race -count=1 -timeout 8m $(PKGS)
+
+vet:
+	$(GO) vet $(PKGS)
+
+fmt-check:
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+
+## build: the static binary in ./bin
+build:
+	CGO_ENABLED=0 $(GO) build -trimpath -o bin/okta-chatops ./cmd/okta-chatops
+
+demo:
+	$(GO) run ./cmd/okta-chatops demo
+
+## bench: the benchmarks whose figures are in docs/benchmarks.md
+bench:
+	$(GO) test -run '^$$' -bench . -benchtime 20x ./integration/

@@ -1,0 +1,93 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/okta-chatops/okta-chatops/config"
+	"github.com/okta-chatops/okta-chatops/oktaadapter"
+	"github.com/okta-chatops/okta-chatops/remediation"
+	"github.com/okta-chatops/okta-chatops/report"
+)
+
+const diagnoseUsage = "usage: okta-chatops diagnose USER [APP] [--json] [--locale en|ja]"
+
+// runDiagnose: `okta-chatops diagnose USER [APP] [--json]` against the org of the
+// environment. With --json, stdout holds exactly one JSON object.
+func runDiagnose(ctx context.Context, e env) error {
+	pos, flags, err := parseArgs(e.args, []string{"json", "help", "h"}, []string{"locale"})
+	if err != nil {
+		return usageError{fmt.Errorf("%w\n%s", err, diagnoseUsage)}
+	}
+	if flags["help"] != "" || flags["h"] != "" {
+		fmt.Fprintln(e.stdout, diagnoseUsage)
+		return nil
+	}
+	if len(pos) == 0 {
+		return usagef("no USER given (a login, an email address or an Okta user ID)\n%s", diagnoseUsage)
+	}
+	userQ, appQ := pos[0], strings.Join(pos[1:], " ")
+	appQ = strings.Trim(appQ, `"'“”`)
+
+	cfg, err := config.Load(e.src)
+	if err != nil {
+		return usageError{err}
+	}
+	locale, err := pickLocale(flags["locale"], cfg.Locale)
+	if err != nil {
+		return err
+	}
+	if err := cfg.RequireOkta(); err != nil {
+		return usageError{err}
+	}
+	okta, err := newOkta(ctx, cfg, e)
+	if err != nil {
+		return usageError{err}
+	}
+	d := &remediation.Diagnoser{Okta: okta, Logger: e.log}
+	diag, err := d.Diagnose(ctx, userQ, appQ)
+	if err != nil {
+		if errors.Is(err, remediation.ErrDenied) {
+			// A refused token is a configuration problem the operator must fix.
+			return usageError{fmt.Errorf("%s\ncheck OKTA_API_TOKEN (or the OAuth client) and its admin role", remediation.ErrorText(err).In(locale))}
+		}
+		return errors.New(remediation.ErrorText(err).In(locale))
+	}
+	if flags["json"] != "" {
+		enc := json.NewEncoder(e.stdout)
+		enc.SetEscapeHTML(false)
+		return enc.Encode(report.JSON(diag, locale))
+	}
+	return report.Text(e.stdout, diag, locale)
+}
+
+func pickLocale(flag, configured string) (remediation.Locale, error) {
+	s := configured
+	if flag != "" {
+		s = flag
+	}
+	l, err := remediation.ParseLocale(s)
+	if err != nil {
+		return l, usagef("--locale: %v", err)
+	}
+	return l, nil
+}
+
+// newOkta builds the Okta adapter from the configuration.
+func newOkta(ctx context.Context, cfg config.Config, e env) (*oktaadapter.Client, error) {
+	return oktaadapter.New(ctx, oktaadapter.Config{
+		OrgURL:         cfg.OktaOrgURL,
+		APIToken:       cfg.OktaAPIToken.Reveal(),
+		ClientID:       cfg.OktaClientID,
+		PrivateKey:     cfg.OktaPrivateKey.Reveal(),
+		PrivateKeyID:   cfg.OktaPrivateKeyID,
+		Scopes:         cfg.OktaScopes,
+		AllowHTTP:      cfg.OktaAllowHTTP,
+		RequestTimeout: 30 * time.Second,
+		Logger:         e.log,
+	})
+}

@@ -1,0 +1,112 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+
+	"github.com/okta-chatops/okta-chatops/config"
+)
+
+// version is set at build time with -ldflags "-X main.version=…".
+var version = "dev"
+
+// Exit codes (DESIGN §6).
+const (
+	exitOK      = 0
+	exitFailure = 1
+	exitUsage   = 2
+)
+
+// env is what a subcommand gets from the process: arguments, streams and the
+// configuration source. Tests build one by hand.
+type env struct {
+	args   []string
+	stdout io.Writer
+	stderr io.Writer
+	src    config.Source
+	log    *slog.Logger
+}
+
+// usageError is a mistake in the command line or the configuration: exit 2.
+type usageError struct{ err error }
+
+func (u usageError) Error() string { return u.err.Error() }
+func (u usageError) Unwrap() error { return u.err }
+
+func usagef(format string, args ...any) error { return usageError{fmt.Errorf(format, args...)} }
+
+const usage = `okta-chatops — diagnose and fix Okta provisioning failures from Slack
+
+Usage:
+  okta-chatops diagnose USER [APP] [--json] [--locale en|ja]
+                                  diagnose a user (on one app, or on all of the user's apps)
+  okta-chatops demo [--locale en|ja]
+                                  play the seed scenarios against simulated Okta (no credentials)
+  okta-chatops sim [--addr 127.0.0.1:8089]
+                                  serve the simulated Okta org with the seeded scenarios
+  okta-chatops serve              run the Slack bot (not available yet)
+  okta-chatops audit export [--since T]
+                                  print the audit trail as JSON lines (not available yet)
+  okta-chatops version
+
+Configuration comes from the environment; see README.md.
+`
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	e := env{
+		args:   os.Args[1:],
+		stdout: os.Stdout,
+		stderr: os.Stderr,
+		src:    config.Source{Getenv: os.Getenv, ReadFile: os.ReadFile},
+		log:    slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo})),
+	}
+	code := run(ctx, e)
+	stop()
+	os.Exit(code)
+}
+
+// run dispatches to a subcommand and turns its error into an exit code and one line
+// on stderr.
+func run(ctx context.Context, e env) int {
+	if len(e.args) == 0 {
+		fmt.Fprint(e.stderr, usage)
+		return exitUsage
+	}
+	cmd, rest := e.args[0], e.args[1:]
+	e.args = rest
+	var err error
+	switch cmd {
+	case "diagnose":
+		err = runDiagnose(ctx, e)
+	case "demo":
+		err = runDemo(ctx, e)
+	case "sim":
+		err = runSim(ctx, e)
+	case "serve", "audit":
+		err = fmt.Errorf("%s is not available in this version yet: see README.md, \"What is not done yet\"", cmd)
+	case "version", "--version":
+		fmt.Fprintln(e.stdout, "okta-chatops", version)
+	case "help", "-h", "--help":
+		fmt.Fprint(e.stdout, usage)
+	default:
+		err = usagef("unknown command %q; run okta-chatops help", cmd)
+	}
+	if err == nil {
+		return exitOK
+	}
+	// One line, so scripts can read the reason (joined configuration errors included).
+	reason := strings.Join(strings.Fields(strings.ReplaceAll(err.Error(), "\n", " ; ")), " ")
+	fmt.Fprintln(e.stderr, "okta-chatops "+cmd+": "+reason)
+	if errors.As(err, new(usageError)) {
+		return exitUsage
+	}
+	return exitFailure
+}
