@@ -19,7 +19,9 @@ const (
 	stale   = "8dFq2xZ"
 )
 
-func userTarget() LogTarget { return LogTarget{ID: aliceID, Type: "User", AlternateID: "alice@example.com"} }
+func userTarget() LogTarget {
+	return LogTarget{ID: aliceID, Type: "User", AlternateID: "alice@example.com"}
+}
 
 func ev(minAgo int, typ, result, reason string, appID, appLabel string) LogEvent {
 	return LogEvent{
@@ -180,7 +182,7 @@ func TestDiagnoseFindings(t *testing.T) {
 				w.appGroups = map[string][]AppGroup{slackID: {{GroupID: "00g1slackers"}}}
 				w.rules = []GroupRule{{ID: "0pr1rule", Name: "Contractors get Slack", Status: "ACTIVE", Expression: `user.department=="Eng"`, GroupIDs: []string{"00g1slackers"}}}
 			},
-			codes: []Code{NotAssigned, CustomUserType},
+			codes:    []Code{NotAssigned, CustomUserType},
 			evidence: []string{"Contractor (oty1contractor, default: false)", "Contractors get Slack (0pr1rule)", "the user is not in the group"},
 		},
 		{

@@ -1,0 +1,161 @@
+package remediation
+
+import (
+	"crypto/rand"
+	"encoding/base32"
+	"strings"
+	"time"
+)
+
+// RunState is where a run is in its life (DESIGN §5):
+// proposed → awaiting_approval → approved → running → verifying → succeeded,
+// and rejected | expired | cancelled | failed | compensated.
+type RunState string
+
+// The run states.
+const (
+	StateProposed         RunState = "proposed"
+	StateAwaitingApproval RunState = "awaiting_approval"
+	StateApproved         RunState = "approved"
+	StateRunning          RunState = "running"
+	StateVerifying        RunState = "verifying"
+	StateSucceeded        RunState = "succeeded"
+	StateRejected         RunState = "rejected"
+	StateExpired          RunState = "expired"
+	StateCancelled        RunState = "cancelled"
+	StateFailed           RunState = "failed"
+	StateCompensated      RunState = "compensated"
+)
+
+// Terminal reports whether nothing more happens to a run in state s.
+func (s RunState) Terminal() bool {
+	switch s {
+	case StateSucceeded, StateRejected, StateExpired, StateCancelled, StateFailed, StateCompensated:
+		return true
+	}
+	return false
+}
+
+// Active reports whether a run in state s occupies its (user, app): only one active
+// run per pair may exist.
+func (s RunState) Active() bool { return !s.Terminal() }
+
+// StepStatus is where one step of a run is.
+type StepStatus string
+
+// The step statuses.
+const (
+	StepPending     StepStatus = "pending"
+	StepRunning     StepStatus = "running" // persisted before Do: a crash here means "check, then maybe redo"
+	StepWaiting     StepStatus = "waiting" // a manual step waiting for its person to confirm
+	StepDone        StepStatus = "done"
+	StepSkipped     StepStatus = "skipped" // Check said it was already done
+	StepFailed      StepStatus = "failed"
+	StepCompensated StepStatus = "compensated"
+)
+
+// Target is the (user, app) a run acts on.
+type Target struct {
+	UserID    string `json:"user_id"`
+	UserLogin string `json:"user_login"`
+	AppID     string `json:"app_id"`
+	AppLabel  string `json:"app_label"`
+	AppName   string `json:"app_name"`
+}
+
+// Snapshot is the Okta state a plan was built from and approved against. Just before
+// executing, the engine reads it again; if it changed, the run is re-planned.
+type Snapshot struct {
+	AppUser AppUser `json:"app_user"`
+	// Provisioning is nil when the app has no Features API (the switch is manual).
+	Provisioning *Provisioning `json:"provisioning,omitempty"`
+	// StaleExternalID is the ID quoted by the failure (seed 000 step 2).
+	StaleExternalID string `json:"stale_external_id,omitempty"`
+	// SaaSUserID is the account to relink (the Slack member ID) for relink_saas_user.
+	SaaSUserID string `json:"saas_user_id,omitempty"`
+	// RegroupIDs are the app's groups that hold the user: a group-scoped assignment
+	// returns to GROUP scope afterwards only if one exists.
+	RegroupIDs []string  `json:"regroup_ids,omitempty"`
+	ReadAt     time.Time `json:"read_at"`
+}
+
+// StepRecord is the persisted progress of one step.
+type StepRecord struct {
+	Kind        StepKind   `json:"kind"`
+	Status      StepStatus `json:"status"`
+	Attempts    int        `json:"attempts,omitempty"`
+	StartedAt   *time.Time `json:"started_at,omitempty"`
+	EndedAt     *time.Time `json:"ended_at,omitempty"`
+	Error       string     `json:"error,omitempty"`
+	AssignedTo  string     `json:"assigned_to,omitempty"`  // manual steps: who is asked
+	ConfirmedBy string     `json:"confirmed_by,omitempty"` // manual steps: who confirmed
+}
+
+// Decision is one approval or rejection, recorded with who, when and why.
+type Decision struct {
+	By      string    `json:"by"`
+	At      time.Time `json:"at"`
+	Approve bool      `json:"approve"`
+	Reason  string    `json:"reason,omitempty"`
+}
+
+// Origin is where a run was asked for, so progress can be posted there.
+type Origin struct {
+	Channel  string `json:"channel,omitempty"`
+	ThreadTS string `json:"thread_ts,omitempty"` // the approval request message
+	Locale   Locale `json:"locale,omitempty"`
+}
+
+// Run is one remediation: a plan on a target, its approvals, steps and outcome.
+// Version is the compare-and-swap guard: every write must present the version it read.
+type Run struct {
+	ID        string `json:"id"`
+	Version   int64  `json:"version"`
+	Plan      PlanID `json:"plan"`
+	Target    Target `json:"target"`
+	Finding   Code   `json:"finding,omitempty"`
+	Requester string `json:"requester"`
+	// AffectedSlackUser is the affected user's Slack ID when known: they may not approve.
+	AffectedSlackUser string `json:"affected_slack_user,omitempty"`
+	Origin            Origin `json:"origin"`
+
+	State    RunState     `json:"state"`
+	Snapshot Snapshot     `json:"snapshot"`
+	Steps    []StepRecord `json:"steps"`
+	// Cursor is the index of the next step to run (or, while compensating, to undo).
+	Cursor int `json:"cursor"`
+
+	Approvers []string   `json:"approvers"` // who may approve (user and user-group IDs)
+	Quorum    int        `json:"quorum"`
+	Decisions []Decision `json:"decisions,omitempty"`
+	ExpiresAt time.Time  `json:"expires_at"`
+
+	// Owner and LeaseUntil say which engine works the run; a lease past its time means
+	// its owner died and another may take the run over.
+	Owner      string    `json:"owner,omitempty"`
+	LeaseUntil time.Time `json:"lease_until,omitzero"`
+
+	// ProvisioningPaused is true between "provisioning off" and its restore: the
+	// app-level lock is held and the restore must happen whatever else does.
+	ProvisioningPaused bool      `json:"provisioning_paused,omitempty"`
+	Outcome            Text      `json:"outcome,omitzero"`
+	Error              string    `json:"error,omitempty"`
+	CreatedAt          time.Time `json:"created_at"`
+	UpdatedAt          time.Time `json:"updated_at"`
+}
+
+// NewRunID returns a new run ID, "run-" and 16 base32 characters.
+func NewRunID() string {
+	var b [10]byte
+	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails (Go ≥ 1.24)
+	return "run-" + strings.ToLower(base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(b[:]))
+}
+
+// PairKey names the (user, app) lock: one active run per pair.
+func PairKey(userID, appID string) string { return "pair:" + userID + ":" + appID }
+
+// AppPauseKey names the app-level lock held while provisioning is paused.
+func AppPauseKey(appID string) string { return "pause:" + appID }
+
+// StepKind names what a step does; the plans are sequences of them.
+type StepKind string

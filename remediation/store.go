@@ -1,0 +1,77 @@
+package remediation
+
+import (
+	"context"
+	"time"
+)
+
+// Store keeps runs, locks, dedupe keys and the audit trail. Two implementations exist
+// (storage: Redis, and the embedded in-memory one); one contract test suite holds
+// both to the same behaviour.
+type Store interface {
+	// CreateRun saves a new run with Version 1 (it sets r.Version) and appends events to
+	// the audit trail in the same atomic write. ErrConflict if the ID exists.
+	CreateRun(ctx context.Context, r *Run, events ...AuditEvent) error
+	// GetRun reads a run; ErrNotFound if there is none.
+	GetRun(ctx context.Context, id string) (Run, error)
+	// UpdateRun writes r only if the stored version still equals r.Version, then sets
+	// r.Version to the next version; events are appended to the audit trail in the same
+	// atomic write. ErrConflict when someone else wrote first (re-read and retry);
+	// ErrNotFound when the run does not exist.
+	UpdateRun(ctx context.Context, r *Run, events ...AuditEvent) error
+	// ListRuns returns the runs matching f, newest first.
+	ListRuns(ctx context.Context, f RunFilter) ([]Run, error)
+
+	// Lock takes the named lock for owner for ttl. Taking a lock one already holds
+	// extends it. When another owner holds it, it returns that owner and ErrConflict.
+	Lock(ctx context.Context, key, owner string, ttl time.Duration) (holder string, err error)
+	// Unlock releases the lock only if owner holds it (compare-and-delete); releasing a
+	// lock one does not hold is not an error and changes nothing.
+	Unlock(ctx context.Context, key, owner string) error
+
+	// Once reports whether key is seen for the first time within ttl (dedupe of clicks,
+	// envelopes and retries across replicas). Only one caller gets true.
+	Once(ctx context.Context, key string, ttl time.Duration) (bool, error)
+
+	// Append adds events that change no run (a diagnosis, a lookup) to the audit trail.
+	Append(ctx context.Context, events ...AuditEvent) error
+	// Audit reads the trail, oldest first, from entries at or after since; limit ≤ 0
+	// means all.
+	Audit(ctx context.Context, since time.Time, limit int) ([]AuditEntry, error)
+}
+
+// RunFilter selects runs; empty fields match everything.
+type RunFilter struct {
+	UserID string
+	AppID  string
+	States []RunState
+	Limit  int // ≤ 0: no limit
+}
+
+// Task is a unit of scheduled work on a run.
+type Task struct {
+	Kind  TaskKind  `json:"kind"`
+	RunID string    `json:"run_id"`
+	Due   time.Time `json:"due"`
+}
+
+// TaskKind says what a task does.
+type TaskKind string
+
+// The task kinds.
+const (
+	TaskAdvance TaskKind = "advance" // run the next step(s) of a run
+	TaskExpire  TaskKind = "expire"  // expire an approval request that reached APPROVAL_TTL
+	TaskVerify  TaskKind = "verify"  // poll whether the fix took effect
+)
+
+// Scheduler is durable scheduled work. A task is identified by (Kind, RunID): scheduling
+// it again replaces its due time. Claim hands each due task to exactly one caller,
+// across replicas; a claimed task that is not finished is found again by the engine's
+// sweep of runs whose lease lapsed, so a crash after Claim loses nothing.
+type Scheduler interface {
+	Schedule(ctx context.Context, t Task) error
+	Cancel(ctx context.Context, kind TaskKind, runID string) error
+	// Claim removes and returns up to max tasks due at or before now.
+	Claim(ctx context.Context, now time.Time, max int) ([]Task, error)
+}
