@@ -316,10 +316,9 @@ func (o *Org) renderLog(e *logEvent) obj {
 	return obj{
 		"actor":  actor,
 		"client": client,
-		"device": nil,
 		"authenticationContext": obj{
 			"authenticationProvider": nil, "credentialProvider": nil, "credentialType": nil, "issuer": nil,
-			"interface": nil, "authenticationStep": 0, "rootSessionId": "unknown", "externalSessionId": "unknown",
+			"interface": nil, "authenticationStep": 0, "externalSessionId": "unknown",
 		},
 		"displayMessage":  e.displayMessage,
 		"eventType":       e.eventType,
