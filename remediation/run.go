@@ -46,8 +46,9 @@ type StepStatus string
 // The step statuses.
 const (
 	StepPending     StepStatus = "pending"
-	StepRunning     StepStatus = "running" // persisted before Do: a crash here means "check, then maybe redo"
-	StepWaiting     StepStatus = "waiting" // a manual step waiting for its person to confirm
+	StepRunning     StepStatus = "running"      // persisted before Do: a crash here means "check, then maybe redo"
+	StepWaiting     StepStatus = "waiting"      // a manual step waiting for its person to confirm
+	StepUndoWaiting StepStatus = "undo_waiting" // a manual step's undo waiting for its person
 	StepDone        StepStatus = "done"
 	StepSkipped     StepStatus = "skipped" // Check said it was already done
 	StepFailed      StepStatus = "failed"
@@ -137,11 +138,19 @@ type Run struct {
 
 	// ProvisioningPaused is true between "provisioning off" and its restore: the
 	// app-level lock is held and the restore must happen whatever else does.
-	ProvisioningPaused bool      `json:"provisioning_paused,omitempty"`
-	Outcome            Text      `json:"outcome,omitzero"`
-	Error              string    `json:"error,omitempty"`
-	CreatedAt          time.Time `json:"created_at"`
-	UpdatedAt          time.Time `json:"updated_at"`
+	ProvisioningPaused bool `json:"provisioning_paused,omitempty"`
+	// Compensating is true once the run undoes its done steps (a failure or a cancel);
+	// Cursor then walks backwards.
+	Compensating bool `json:"compensating,omitempty"`
+	// CancelRequested asks the engine to stop at the next step boundary and undo.
+	CancelRequested bool `json:"cancel_requested,omitempty"`
+	// QueuedBehind names the run holding the app's provisioning pause while this one waits.
+	QueuedBehind   string    `json:"queued_behind,omitempty"`
+	VerifyDeadline time.Time `json:"verify_deadline,omitzero"`
+	Outcome        Text      `json:"outcome,omitzero"`
+	Error          string    `json:"error,omitempty"`
+	CreatedAt      time.Time `json:"created_at"`
+	UpdatedAt      time.Time `json:"updated_at"`
 }
 
 // NewRunID returns a new run ID, "run-" and 16 base32 characters.

@@ -1,0 +1,548 @@
+package remediation
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+)
+
+// advance takes the run's lease and runs its steps until it waits (a manual step, a
+// retry, a queue), ends, or reaches verification. Every step is persisted before it is
+// done (write-ahead) and after, so an engine that dies at any point leaves a run that
+// another resumes from what the store holds.
+func (e *Engine) advance(ctx context.Context, runID string) error {
+	r, err := e.Store.GetRun(ctx, runID)
+	if err != nil {
+		return fmt.Errorf("run %s: %w", runID, err)
+	}
+	now := e.now()
+	switch {
+	case r.State == StateVerifying:
+		return e.verify(ctx, runID)
+	case r.State != StateApproved && r.State != StateRunning:
+		return nil
+	case r.Owner != "" && r.Owner != e.owner() && now.Before(r.LeaseUntil):
+		return nil // another engine is working it
+	}
+	var evs []AuditEvent
+	if r.State == StateApproved {
+		r.State = StateRunning
+	} else if r.Owner != e.owner() {
+		ev := e.event(&r, AuditResumed, e.actor())
+		ev.Detail = "previous engine " + r.Owner + " stopped; resuming at step " + fmt.Sprint(r.Cursor+1)
+		evs = append(evs, ev)
+	}
+	r.Owner = e.owner()
+	if err := e.save(ctx, &r, evs...); err != nil {
+		if errors.Is(err, errLostLease) {
+			return nil
+		}
+		return err
+	}
+	// The (user, app) lock lives as long as the run; refresh it whenever work resumes.
+	if _, err := e.Store.Lock(ctx, PairKey(r.Target.UserID, r.Target.AppID), r.ID, e.pairTTL(&r)); err != nil {
+		e.log().WarnContext(ctx, "refreshing the user-app lock", "run_id", r.ID, "err", err)
+	}
+	// Runs on one app take turns: from the snapshot to the restore of provisioning only
+	// one run works on the app, so no run snapshots another's pause.
+	if !r.Compensating && !r.CancelRequested && r.Cursor < len(r.Steps) && !r.pastRestore() {
+		ok, err := e.takePause(ctx, &r)
+		if err != nil || !ok {
+			if errors.Is(err, errLostLease) {
+				return nil
+			}
+			return err
+		}
+	}
+	err = e.run(ctx, &r)
+	if errors.Is(err, errLostLease) || errors.Is(err, context.Canceled) {
+		return nil // abandoned: the lease lapses and the sweep hands the run on
+	}
+	return err
+}
+
+// run is the step loop of an owned run.
+func (e *Engine) run(ctx context.Context, r *Run) error {
+	defs := stepDefs()
+	for {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if r.CancelRequested && !r.Compensating {
+			r.Compensating = true
+			r.Cursor = min(r.Cursor, len(r.Steps)-1)
+		}
+		if r.Compensating {
+			done, err := e.compensateOne(ctx, r, defs)
+			if err != nil || done {
+				return err
+			}
+			continue
+		}
+		if r.Cursor >= len(r.Steps) {
+			return e.startVerify(ctx, r)
+		}
+		wait, err := e.stepOne(ctx, r, defs)
+		if err != nil || wait {
+			return err
+		}
+	}
+}
+
+// takePause claims the app's provisioning pause for r, or queues r behind the run that
+// holds it (and says so once).
+func (e *Engine) takePause(ctx context.Context, r *Run) (bool, error) {
+	holder, err := e.Store.Lock(ctx, AppPauseKey(r.Target.AppID), r.ID, pauseTTL)
+	if err == nil {
+		if r.QueuedBehind != "" {
+			r.QueuedBehind = ""
+			return true, e.save(ctx, r)
+		}
+		return true, nil
+	}
+	if !errors.Is(err, ErrConflict) {
+		return false, e.retryLater(ctx, r, fmt.Errorf("locking provisioning of %s: %w", r.Target.AppLabel, err))
+	}
+	if other, gerr := e.Store.GetRun(ctx, holder); errors.Is(gerr, ErrNotFound) || (gerr == nil && other.State.Terminal()) {
+		// The holder ended without releasing (it died between its end and the release):
+		// free the lock in its name and try again.
+		if err := e.Store.Unlock(ctx, AppPauseKey(r.Target.AppID), holder); err == nil {
+			if _, err := e.Store.Lock(ctx, AppPauseKey(r.Target.AppID), r.ID, pauseTTL); err == nil {
+				return true, nil
+			}
+		}
+	}
+	var evs []AuditEvent
+	if r.QueuedBehind != holder {
+		r.QueuedBehind = holder
+		ev := e.event(r, AuditQueued, e.actor())
+		ev.Detail = "waiting for run " + holder + " to restore provisioning on " + r.Target.AppLabel
+		evs = append(evs, ev)
+	}
+	r.LeaseUntil = e.now() // let whoever claims the next task take it
+	if err := e.Store.UpdateRun(ctx, r, evs...); err != nil {
+		return false, errLostLease
+	}
+	e.notify(ctx, *r, evs...)
+	return false, e.Scheduler.Schedule(ctx, Task{Kind: TaskAdvance, RunID: r.ID, Due: e.now().Add(e.queueRetry())})
+}
+
+// stepOne does the step at the cursor. wait is true when the run must wait (a manual
+// step, a retry later, a re-plan).
+func (e *Engine) stepOne(ctx context.Context, r *Run, defs map[StepKind]stepDef) (wait bool, err error) {
+	i := r.Cursor
+	s := &r.Steps[i]
+	def := defs[s.Kind]
+	now := e.now()
+	if s.Status == StepWaiting {
+		return true, nil
+	}
+	if def.manual {
+		s.Status, s.StartedAt, s.AssignedTo = StepWaiting, &now, r.Requester
+		ev := e.stepEvent(r, AuditStepWaiting, i)
+		ev.Detail = "asked " + r.Requester + ": " + def.calls(r)[0]
+		return true, e.save(ctx, r, ev)
+	}
+	resume := s.Status == StepRunning || s.Attempts > 0
+	s.Status, s.StartedAt = StepRunning, &now
+	s.Attempts++
+	if err := e.save(ctx, r, e.stepEvent(r, AuditStepStarted, i)); err != nil {
+		return true, err
+	}
+	already := false
+	if resume && def.check != nil {
+		already, err = def.check(ctx, e, r)
+	}
+	if err == nil && !already {
+		err = def.do(ctx, e, r)
+	}
+	switch {
+	case err == nil:
+	case ctx.Err() != nil:
+		return true, ctx.Err()
+	case errors.Is(err, ErrStale):
+		return true, e.replan(ctx, r, err)
+	case IsRetryable(err) && s.Attempts < e.maxAttempts():
+		s.Status, s.Error = StepPending, err.Error()
+		ev := e.stepEvent(r, AuditStepFailed, i)
+		fillOkta(&ev, err)
+		ev.Detail = fmt.Sprintf("attempt %d failed, retrying in %s: %v", s.Attempts, e.backoff(s.Attempts), err)
+		if err := e.save(ctx, r, ev); err != nil {
+			return true, err
+		}
+		return true, e.Scheduler.Schedule(ctx, Task{Kind: TaskAdvance, RunID: r.ID, Due: e.now().Add(e.backoff(s.Attempts))})
+	default:
+		end := e.now()
+		s.Status, s.Error, s.EndedAt = StepFailed, err.Error(), &end
+		r.Error = fmt.Sprintf("step %d (%s) failed: %v", i+1, s.Kind, err)
+		r.Compensating = true
+		ev := e.stepEvent(r, AuditStepFailed, i)
+		fillOkta(&ev, err)
+		ev.Detail = err.Error()
+		return false, e.save(ctx, r, ev)
+	}
+	end := e.now()
+	s.Status, s.Error, s.EndedAt = StepDone, "", &end
+	if s.Kind.pausesProvisioning() {
+		r.ProvisioningPaused = true
+	}
+	if s.Kind.restoresProvisioning() {
+		r.ProvisioningPaused = false
+	}
+	r.Cursor++
+	typ := AuditStepDone
+	if already {
+		typ = AuditStepSkipped
+	}
+	ev := e.stepEvent(r, typ, i)
+	if already {
+		ev.Detail = "already in place"
+	}
+	if s.Kind.restoresProvisioning() {
+		// The pause is over: let the next run on this app go.
+		_ = e.Store.Unlock(ctx, AppPauseKey(r.Target.AppID), r.ID)
+	}
+	return false, e.save(ctx, r, ev)
+}
+
+func (e *Engine) stepEvent(r *Run, t AuditType, i int) AuditEvent {
+	ev := e.event(r, t, e.actor())
+	ev.Step, ev.Kind = i+1, r.Steps[i].Kind
+	return ev
+}
+
+// fillOkta copies Okta's references of a failed call into the audit event.
+func fillOkta(ev *AuditEvent, err error) {
+	var re *RemoteError
+	if errors.As(err, &re) {
+		ev.OktaRequestID = re.RequestID
+		ev.OktaError = re.Code
+	}
+}
+
+// retryLater records a transient trouble outside a step and tries again after a pause.
+func (e *Engine) retryLater(ctx context.Context, r *Run, err error) error {
+	e.log().WarnContext(ctx, "run will retry", "run_id", r.ID, "err", err)
+	return e.Scheduler.Schedule(ctx, Task{Kind: TaskAdvance, RunID: r.ID, Due: e.now().Add(e.backoff(1))})
+}
+
+// compensateOne undoes the step at the cursor (walking backwards). done is true when
+// the run ended or must wait.
+func (e *Engine) compensateOne(ctx context.Context, r *Run, defs map[StepKind]stepDef) (done bool, err error) {
+	if r.Cursor < 0 {
+		return true, e.finishCompensation(ctx, r)
+	}
+	i := r.Cursor
+	s := &r.Steps[i]
+	def := defs[s.Kind]
+	undo := false
+	switch s.Status {
+	case StepDone:
+		undo = true
+	case StepRunning, StepFailed, StepPending:
+		// Perhaps done: an engine may have died after Do, or a failed call may have
+		// taken effect. Check says whether there is something to undo.
+		if def.check != nil && def.undo != nil {
+			undo, err = def.check(ctx, e, r)
+			if err != nil {
+				return e.compensationTrouble(ctx, r, i, err)
+			}
+		}
+	case StepUndoWaiting:
+		return true, nil // a person is asked to undo a manual step
+	case StepWaiting:
+		// A manual step never confirmed was never done: nothing to undo.
+		s.Status = StepPending
+	}
+	if undo && def.manual && s.Kind.pausesProvisioning() {
+		// Provisioning was turned off by hand: a person must turn it back on.
+		now := e.now()
+		s.Status, s.StartedAt, s.AssignedTo, s.ConfirmedBy = StepUndoWaiting, &now, r.Requester, ""
+		ev := e.stepEvent(r, AuditStepWaiting, i)
+		ev.Detail = "asked " + r.Requester + " to undo: " + manualProvisioning(r, true)[0]
+		return true, e.save(ctx, r, ev)
+	}
+	if undo && def.undo != nil {
+		if err := def.undo(ctx, e, r); err != nil {
+			if ctx.Err() != nil {
+				return true, ctx.Err()
+			}
+			return e.compensationTrouble(ctx, r, i, err)
+		}
+		s.Status = StepCompensated
+		if s.Kind.pausesProvisioning() {
+			r.ProvisioningPaused = false
+		}
+		ev := e.stepEvent(r, AuditCompensated, i)
+		r.Cursor--
+		return false, e.save(ctx, r, ev)
+	}
+	r.Cursor--
+	return false, nil
+}
+
+// compensationTrouble handles an undo that failed: transient troubles are retried
+// for as long as it takes (provisioning must come back); a permanent one ends the run
+// failed with the exact state to restore by hand.
+func (e *Engine) compensationTrouble(ctx context.Context, r *Run, i int, err error) (bool, error) {
+	s := &r.Steps[i]
+	s.Attempts++
+	ev := e.stepEvent(r, AuditStepFailed, i)
+	fillOkta(&ev, err)
+	if IsRetryable(err) {
+		ev.Detail = "undo failed, retrying: " + err.Error()
+		if err := e.save(ctx, r, ev); err != nil {
+			return true, err
+		}
+		return true, e.Scheduler.Schedule(ctx, Task{Kind: TaskAdvance, RunID: r.ID, Due: e.now().Add(e.backoff(min(s.Attempts, 8)))})
+	}
+	r.State = StateFailed
+	r.Error = fmt.Sprintf("undoing step %d (%s) failed: %v", i+1, s.Kind, err)
+	r.Outcome = T("The fix failed and could not be fully undone: a person must finish it.", "対処に失敗し、完全には元に戻せませんでした。手動での対応が必要です。")
+	if r.ProvisioningPaused && r.Snapshot.Provisioning != nil {
+		r.Outcome = Tf("PROVISIONING IS STILL OFF on %s: restore it by hand to %s.", "%s のプロビジョニングがオフのままです。手動で %s に戻してください。",
+			r.Target.AppLabel, CapabilitiesJSON(r.Snapshot.Provisioning.Capabilities))
+	}
+	ev.Detail = r.Error
+	if err := e.save(ctx, r, ev, e.event(r, AuditFailed, e.actor())); err != nil {
+		return true, err
+	}
+	e.release(ctx, r)
+	return true, nil
+}
+
+func (e *Engine) finishCompensation(ctx context.Context, r *Run) error {
+	ev := e.event(r, AuditCompensated, e.actor())
+	if r.CancelRequested {
+		r.State = StateCancelled
+		r.Outcome = T("Cancelled: every step done was undone and provisioning restored.", "取り消しました。実行済みの手順はすべて元に戻し、プロビジョニング設定も復元しました。")
+		ev.Type = AuditCancelled
+	} else {
+		r.State = StateCompensated
+		r.Outcome = Tf("The fix failed (%s); every step done was undone and provisioning restored.", "対処に失敗しました(%s)。実行済みの手順はすべて元に戻し、プロビジョニング設定も復元しました。", r.Error)
+	}
+	ev.Detail = r.Error
+	if err := e.save(ctx, r, ev); err != nil {
+		return err
+	}
+	e.release(ctx, r)
+	return nil
+}
+
+// replan re-reads Okta, lays the plan out again and asks for approval anew.
+func (e *Engine) replan(ctx context.Context, r *Run, why error) error {
+	ev := e.event(r, AuditReplanned, e.actor())
+	ev.Detail = why.Error()
+	user := User{ID: r.Target.UserID, Login: r.Target.UserLogin}
+	_ = e.Store.Unlock(ctx, AppPauseKey(r.Target.AppID), r.ID)
+	if err := e.plan(ctx, r, user); err != nil {
+		r.State = StateFailed
+		r.Error = "re-planning failed: " + err.Error()
+		r.Outcome = T("Okta changed since the approval and the fix no longer applies; diagnose again.", "承認後に Okta の状態が変わり、この対処は適用できなくなりました。再度診断してください。")
+		if err := e.save(ctx, r, ev, e.event(r, AuditFailed, e.actor())); err != nil {
+			return err
+		}
+		e.release(ctx, r)
+		return nil
+	}
+	r.Owner, r.LeaseUntil = "", time.Time{}
+	r.Outcome = Tf("Okta changed since the approval (%s): the plan was rebuilt and needs approval again.", "承認後に Okta の状態が変わったため(%s)、計画を作り直しました。再度承認が必要です。", why.Error())
+	if err := e.Store.UpdateRun(ctx, r, ev); err != nil {
+		return errLostLease
+	}
+	e.notify(ctx, *r, ev)
+	return e.Scheduler.Schedule(ctx, Task{Kind: TaskExpire, RunID: r.ID, Due: r.ExpiresAt})
+}
+
+// pastRestore reports whether provisioning has been restored already (the steps left
+// need no turn on the app).
+func (r *Run) pastRestore() bool {
+	for i := 0; i < r.Cursor && i < len(r.Steps); i++ {
+		if r.Steps[i].Kind.restoresProvisioning() {
+			return true
+		}
+	}
+	return false
+}
+
+// waitingForPerson reports whether the run waits for someone to confirm a manual step.
+func (r *Run) waitingForPerson() bool {
+	if r.Cursor < 0 || r.Cursor >= len(r.Steps) {
+		return false
+	}
+	st := r.Steps[r.Cursor].Status
+	return st == StepWaiting || st == StepUndoWaiting
+}
+
+func (e *Engine) startVerify(ctx context.Context, r *Run) error {
+	r.State = StateVerifying
+	r.VerifyDeadline = e.now().Add(e.verifyTimeout())
+	if err := e.save(ctx, r); err != nil {
+		return err
+	}
+	_ = e.Store.Unlock(ctx, AppPauseKey(r.Target.AppID), r.ID)
+	return e.verify(ctx, r.ID)
+}
+
+// verify checks once whether the fix took effect (reading Okta afresh), ends the run
+// when it did or when VERIFY_TIMEOUT passed, and otherwise polls again later.
+func (e *Engine) verify(ctx context.Context, runID string) error {
+	r, err := e.Store.GetRun(ctx, runID)
+	if err != nil {
+		return fmt.Errorf("run %s: %w", runID, err)
+	}
+	if r.State != StateVerifying {
+		return nil
+	}
+	ok, why, err := e.verified(ctx, &r)
+	now := e.now()
+	switch {
+	case err != nil && IsRetryable(err) && now.Before(r.VerifyDeadline):
+		return e.Scheduler.Schedule(ctx, Task{Kind: TaskVerify, RunID: r.ID, Due: now.Add(e.verifyEvery())})
+	case err != nil:
+		ok, why = false, "verification could not read Okta: "+err.Error()
+	case !ok && now.Before(r.VerifyDeadline):
+		return e.Scheduler.Schedule(ctx, Task{Kind: TaskVerify, RunID: r.ID, Due: now.Add(e.verifyEvery())})
+	}
+	var ev AuditEvent
+	if ok {
+		r.State = StateSucceeded
+		r.Outcome = Tf("Fixed and verified: %s", "対処が完了し、確認できました: %s", why)
+		ev = e.event(&r, AuditVerified, e.actor())
+	} else {
+		r.State = StateFailed
+		r.Error = "not verified within " + e.verifyTimeout().String() + ": " + why
+		r.Outcome = Tf("Every step ran, but the fix could not be verified: %s", "すべての手順を実行しましたが、解消を確認できませんでした: %s", why)
+		if r.Plan == PlanReassign {
+			r.Outcome.EN += " Try resetting the External ID (reset_external_id, seed fix 2)."
+			r.Outcome.JA += " External ID のリセット(reset_external_id、対処方法 2)を試してください。"
+		}
+		ev = e.event(&r, AuditFailed, e.actor())
+	}
+	ev.Detail = why
+	if err := e.Store.UpdateRun(ctx, &r, ev); err != nil {
+		if errors.Is(err, ErrConflict) {
+			return nil // someone else finished it
+		}
+		return err
+	}
+	e.notify(ctx, r, ev)
+	e.release(ctx, &r)
+	return nil
+}
+
+// verified reads the app user (and the Slack account) and says whether the fix holds:
+// SYNCHRONIZED with a non-empty externalId other than the stale one (the Slack member
+// ID for a relink, whose account must be active). When provisioning was off before the
+// run, nothing is pushed, so only the assignment and the externalId are checked.
+func (e *Engine) verified(ctx context.Context, r *Run) (bool, string, error) {
+	au, assigned, err := isAssigned(ctx, e, r)
+	if err != nil {
+		return false, "", err
+	}
+	if !assigned {
+		return false, r.Target.UserLogin + " is not assigned to " + r.Target.AppLabel, nil
+	}
+	pushing := r.Snapshot.Provisioning == nil || r.Snapshot.Provisioning.Capabilities.Pushing()
+	state := fmt.Sprintf("syncState %s, externalId %q", au.SyncState, au.ExternalID)
+	switch r.Plan {
+	case PlanRelinkSaaSUser:
+		if au.ExternalID != r.Snapshot.SaaSUserID {
+			return false, "externalId is " + au.ExternalID + ", not the Slack member ID " + r.Snapshot.SaaSUserID, nil
+		}
+		acct, err := e.saas().GetAccount(ctx, r.Snapshot.SaaSUserID)
+		if err != nil {
+			return false, "", err
+		}
+		if !acct.Active {
+			return false, "the Slack account " + acct.ID + " is still deactivated", nil
+		}
+	default:
+		if !pushing {
+			if r.Plan == PlanResetExternalID && au.ExternalID != "" {
+				return false, "externalId was not cleared (" + state + ")", nil
+			}
+			return true, "assigned; provisioning to " + r.Target.AppLabel + " was off before the fix and stays off, so no account was pushed (" + state + ")", nil
+		}
+		if au.ExternalID == "" || au.ExternalID == r.Snapshot.StaleExternalID {
+			return false, "no new account yet (" + state + ")", nil
+		}
+	}
+	if pushing && au.SyncState != SyncSynchronized {
+		return false, "not synchronized yet (" + state + ")", nil
+	}
+	return true, state, nil
+}
+
+// Sweep finds runs that need work nobody has scheduled: runs whose engine died (their
+// lease lapsed) and approval requests past their expiry. Run it at start-up and
+// periodically on every replica.
+func (e *Engine) Sweep(ctx context.Context) error {
+	now := e.now()
+	runs, err := e.Store.ListRuns(ctx, RunFilter{States: []RunState{StateApproved, StateRunning, StateVerifying, StateAwaitingApproval}})
+	if err != nil {
+		return fmt.Errorf("sweep: %w", err)
+	}
+	for _, r := range runs {
+		var t Task
+		switch {
+		case r.State == StateAwaitingApproval && !now.Before(r.ExpiresAt):
+			t = Task{Kind: TaskExpire, RunID: r.ID, Due: now}
+		case r.State == StateVerifying && now.After(r.LeaseUntil):
+			t = Task{Kind: TaskVerify, RunID: r.ID, Due: now}
+		case (r.State == StateRunning || r.State == StateApproved) && now.After(r.LeaseUntil) && !r.waitingForPerson():
+			t = Task{Kind: TaskAdvance, RunID: r.ID, Due: now}
+		default:
+			continue
+		}
+		if err := e.Scheduler.Schedule(ctx, t); err != nil {
+			return fmt.Errorf("sweep: %w", err)
+		}
+	}
+	return nil
+}
+
+// Work claims and handles due tasks until ctx ends, and sweeps every sweepEvery. poll
+// is how often it looks for due tasks.
+func (e *Engine) Work(ctx context.Context, poll, sweepEvery time.Duration, parallel int) error {
+	if err := e.Sweep(ctx); err != nil {
+		e.log().WarnContext(ctx, "sweep", "err", err)
+	}
+	tick := time.NewTicker(poll)
+	defer tick.Stop()
+	lastSweep := time.Now()
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(max(parallel, 1) + 1)
+	defer func() { _ = g.Wait() }()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-tick.C:
+		}
+		if time.Since(lastSweep) >= sweepEvery {
+			lastSweep = time.Now()
+			if err := e.Sweep(gctx); err != nil {
+				e.log().WarnContext(ctx, "sweep", "err", err)
+			}
+		}
+		tasks, err := e.Scheduler.Claim(gctx, e.now(), max(parallel, 1))
+		if err != nil {
+			e.log().WarnContext(ctx, "claiming tasks", "err", err)
+			continue
+		}
+		for _, t := range tasks {
+			g.Go(func() error {
+				if err := e.Handle(gctx, t); err != nil {
+					e.log().WarnContext(gctx, "task failed", "run_id", t.RunID, "task", t.Kind, "err", err)
+					// Worth another try later; the sweep would find it too.
+					_ = e.Scheduler.Schedule(gctx, Task{Kind: t.Kind, RunID: t.RunID, Due: e.now().Add(e.backoff(2))})
+				}
+				return nil
+			})
+		}
+	}
+}
