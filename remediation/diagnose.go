@@ -150,7 +150,9 @@ func (d *Diagnoser) Gather(ctx context.Context, userQuery, appQuery string) (*Fa
 		f.Logs, f.LogsErr = d.Okta.SystemLog(gctx, LogQuery{
 			TargetIDs: []string{f.User.ID},
 			Since:     now.Add(-orDurationDefault(d.Lookback, 30*24*time.Hour)),
-			Until:     now,
+			// A bounded query (a polling one never ends), with a minute of slack for
+			// the difference between our clock and Okta's.
+			Until:     now.Add(time.Minute),
 			MaxEvents: orDefault(d.MaxLogEvents, 200),
 		})
 		return nil
