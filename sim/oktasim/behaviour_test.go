@@ -410,3 +410,23 @@ func TestGroupRulesRunOnlyForDefaultType(t *testing.T) {
 		t.Fatalf("custom-type user is in %v", groups)
 	}
 }
+
+// The SDK's UpdateApplicationUser posts the whole app user back; echoing the current
+// externalId must not change anything, nor cancel a push in flight.
+func TestEchoedAppUserIsNotAnExternalIDWrite(t *testing.T) {
+	e := newEnv(t, Options{ProvisionDelay: 20 * time.Millisecond})
+	app := e.app("slack", "Slack", slackCaps(Disabled))
+	u := e.user("alice@example.com")
+	e.ok(e.org.AssignUser(app, u))
+	e.idle()
+	cur := e.must(e.call("GET", "/api/v1/apps/"+app+"/users/"+u, nil), 200).obj(t)
+	e.ok(e.org.PushProfile(app, u)) // a push is now pending
+	echo := e.must(e.call("POST", "/api/v1/apps/"+app+"/users/"+u, cur), 200).obj(t)
+	if echo["externalId"] != cur["externalId"] || echo["scope"] != "USER" {
+		t.Fatalf("echo changed the app user: %v", echo)
+	}
+	e.idle()
+	if ev := last(e.events(u), "application.provision.user.push_profile"); ev == nil {
+		t.Fatal("the pending profile push was cancelled by the echo")
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -57,14 +58,21 @@ func (o *Org) serve(mux http.Handler, w http.ResponseWriter, r *http.Request) {
 	rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
 	o.mu.Lock()
 	now := o.opts.Clock().UTC()
-	reqID := o.randString(alnum, 20) + strconv.FormatInt(o.nextSeq(), 36)
-	idx := len(o.recorded)
-	o.recorded = append(o.recorded, Request{Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery, Body: string(body)})
+	seq := o.nextSeq()
+	reqID := o.randString(alnum, 20) + strconv.FormatInt(seq, 36)
+	if len(o.recorded) >= maxRecorded {
+		// Bounded so that a long-running `okta-chatops sim` does not grow forever.
+		o.recorded = slices.Delete(o.recorded, 0, len(o.recorded)-maxRecorded+1)
+	}
+	o.recorded = append(o.recorded, Request{Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery, Body: string(body), seq: seq})
 	o.mu.Unlock()
 	defer func() {
 		o.mu.Lock()
-		if idx < len(o.recorded) && o.recorded[idx].Path == r.URL.Path {
-			o.recorded[idx].Status = rec.status
+		for i := len(o.recorded) - 1; i >= 0; i-- {
+			if o.recorded[i].seq == seq {
+				o.recorded[i].Status = rec.status
+				break
+			}
 		}
 		o.mu.Unlock()
 		o.log.Debug("oktasim request", "method", r.Method, "path", r.URL.Path, "status", rec.status, "request_id", reqID)
@@ -314,7 +322,12 @@ type Request struct {
 	Query  string // raw query
 	Body   string
 	Status int // the status answered
+
+	seq int64
 }
+
+// maxRecorded bounds the request recorder; the oldest requests are forgotten first.
+const maxRecorded = 10000
 
 // Requests returns the requests received so far, in arrival order.
 func (o *Org) Requests() []Request {

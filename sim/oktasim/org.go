@@ -120,6 +120,7 @@ type Org struct {
 	recorded    []Request
 	queue       []task        // provisioning work, applied in order by one worker
 	wake        chan struct{} // nudges the worker when queue grows
+	shift       time.Duration // added to the clock while NewSeeded replays a story in the past
 	pending     int           // scheduled provisioning tasks not yet applied
 	idle        chan struct{} // closed when pending drops to 0
 }
@@ -189,7 +190,8 @@ func (o *Org) Close() {
 }
 
 // now is the org clock truncated to milliseconds, the precision Okta shows.
-func (o *Org) now() time.Time { return o.opts.Clock().UTC().Truncate(time.Millisecond) }
+// Caller holds mu (or the Org is not yet shared).
+func (o *Org) now() time.Time { return o.opts.Clock().Add(o.shift).UTC().Truncate(time.Millisecond) }
 
 const alnum = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
 

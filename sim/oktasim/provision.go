@@ -190,6 +190,9 @@ func (o *Org) unassign(a *app, u *user, au *appUser) {
 // It reports whether the write re-assigned the user. Caller holds mu.
 func (o *Org) writeExternalID(a *app, u *user, value string) (*appUser, bool) {
 	if au := a.appUser(u.id); au != nil {
+		if au.externalID == value {
+			return au, false // e.g. the SDK echoing the whole app user back
+		}
 		au.externalID = value
 		au.gen++ // a pending push was aimed at the old value
 		au.lastUpdated = o.now()

@@ -101,6 +101,16 @@ func (s *seeder) user(login, first, last, typeID string, extra map[string]string
 
 func (s *seeder) do(err error) { s.fail(err) }
 
+// ago makes what follows happen the given time before now: the seeded story took
+// place over the last hours, as a real incident would, and its events are not all
+// stamped with the same millisecond.
+func (s *seeder) ago(d time.Duration) {
+	s.settle()
+	s.o.mu.Lock()
+	s.o.shift = -d
+	s.o.mu.Unlock()
+}
+
 // settle waits for scheduled provisioning, as an admin waits for Okta's tasks.
 func (s *seeder) settle() {
 	if s.err == nil {
@@ -133,6 +143,8 @@ func NewSeeded(opts Options) (*Org, error) {
 
 func (s *seeder) build() error {
 	o := s.o
+	defer s.ago(0)
+	s.ago(3 * time.Hour)
 	on, off := Enabled, Disabled
 	slack, err := o.AddApp(AppSpec{Name: "slack", Label: LabelSlack, Provisioning: &Capabilities{
 		LifecycleCreate: on, Profile: on, LifecycleDeactivate: off, // the seed's "Deactivate Users" off
@@ -169,27 +181,35 @@ func (s *seeder) build() error {
 	s.do(o.AssignUser(slack, kim))
 
 	// stale_external_id: Zoom account deleted by a Zoom admin, then a profile change.
+	s.ago(170 * time.Minute)
 	alice := s.user("alice@example.com", "Alice", "Sato", "", sales)
 	s.do(o.AssignUser(zoom, alice))
 	s.settle()
 	s.do(o.SaaSDeleteAccount(zoom, s.externalID(zoom, alice)))
+	s.ago(42 * time.Minute)
 	s.do(o.PushProfile(zoom, alice))
 
 	// slack_deactivated: deactivated in Slack, then unassigned and assigned in Okta.
+	s.ago(160 * time.Minute)
 	bob := s.user("bob@example.com", "Bob", "Suzuki", "", sales)
 	s.do(o.AssignUser(slack, bob))
 	s.settle()
 	s.do(o.SaaSDeactivateAccount(slack, s.externalID(slack, bob)))
+	s.ago(38 * time.Minute)
 	s.do(o.UnassignUser(slack, bob))
+	s.ago(37 * time.Minute)
 	s.do(o.AssignUser(slack, bob))
 
 	// group_scoped: an engineer gets Zoom through the rule's group; account deleted.
+	s.ago(150 * time.Minute)
 	carol := s.user("carol@example.com", "Carol", "Tanaka", "", eng)
 	s.settle()
 	s.do(o.SaaSDeleteAccount(zoom, s.externalID(zoom, carol)))
+	s.ago(33 * time.Minute)
 	s.do(o.PushProfile(zoom, carol))
 
 	// custom_user_type: an engineer of the Contractor type; the rule never runs for him.
+	s.ago(140 * time.Minute)
 	s.user("dave@example.com", "Dave", "Yamada", contractor, eng)
 
 	// provisioning_disabled: assigned to Google Workspace, whose provisioning is off.
@@ -197,26 +217,32 @@ func (s *seeder) build() error {
 	s.do(o.AssignUser(google, erin))
 
 	// features_unsupported: custom SCIM app; account deleted on the SCIM server.
+	s.ago(130 * time.Minute)
 	frank := s.user("frank@example.com", "Frank", "Nakamura", "", sales)
 	s.do(o.AssignUser(wiki, frank))
 	s.settle()
 	s.do(o.SaaSDeleteAccount(wiki, s.externalID(wiki, frank)))
+	s.ago(28 * time.Minute)
 	s.do(o.PushProfile(wiki, frank))
 
 	// not_assigned.
 	s.user("grace@example.com", "Grace", "Kobayashi", "", sales)
 
 	// okta_user_suspended: provisioned to Slack, then suspended in Okta.
+	s.ago(120 * time.Minute)
 	heidi := s.user("heidi@example.com", "Heidi", "Yoshida", "", sales)
 	s.do(o.AssignUser(slack, heidi))
 	s.settle()
+	s.ago(25 * time.Minute)
 	s.do(o.SetUserStatus(heidi, "SUSPENDED"))
 	s.do(o.PushProfile(slack, heidi)) // nothing happens: the user is not active
 
 	// healthy.
+	s.ago(110 * time.Minute)
 	ivan := s.user("ivan@example.com", "Ivan", "Yamamoto", "", sales)
 	s.do(o.AssignUser(slack, ivan))
 	s.settle()
+	s.ago(20 * time.Minute)
 	s.do(o.PushProfile(slack, ivan))
 	s.do(o.PushProfile(zoom, judy))
 	s.settle()
@@ -225,6 +251,7 @@ func (s *seeder) build() error {
 	}
 
 	// Noise the diagnosis must filter: sign-ins of the scenario users.
+	s.ago(5 * time.Minute)
 	o.mu.Lock()
 	for _, id := range []string{alice, bob, carol, ivan, judy, kim} {
 		if u := o.userByID(id); u != nil {

@@ -83,6 +83,11 @@ func TestSeededWorlds(t *testing.T) {
 		if au["syncState"] != "ERROR" || ext == "" || !strings.HasSuffix(failure(s), "No user returned for user "+ext) {
 			t.Errorf("%s: %v", s.Name, au)
 		}
+		published, _ := time.Parse(time.RFC3339, last(e.events(e.must(e.call("GET", "/api/v1/users/"+s.UserLogin, nil), 200).obj(t)["id"].(string)),
+			"application.provision.user.push_profile")["published"].(string))
+		if age := time.Since(published); age < time.Minute || age > 24*time.Hour {
+			t.Errorf("%s: the failure was published %v ago; the seeded story happens in the past hours", s.Name, age)
+		}
 		if _, ok := e.org.SaaSAccountByID(e.must(e.call("GET", "/api/v1/apps?q=Zoom", nil), 200).list(t)[0].(map[string]any)["id"].(string), ext); ok {
 			t.Errorf("%s: the SaaS account still exists", s.Name)
 		}
