@@ -25,9 +25,9 @@ type Options struct {
 	// Bearer tokens issued by /oauth2/v1/token are accepted too.
 	Token string
 	// Clock is the Org's notion of now (timestamps, log events, rate-limit windows,
-	// token expiry); nil means time.Now. It must be safe for concurrent use. Delays
-	// (ProvisionDelay, Fault.Latency) use
-	// real time regardless, so a frozen clock never blocks.
+	// token expiry); nil means time.Now. It must be safe for concurrent use.
+	// Delays (ProvisionDelay, Fault.Latency) use real time regardless, so a frozen
+	// clock never blocks.
 	Clock func() time.Time
 	// ProvisionDelay is how long after an assignment (or push) the SaaS side
 	// completes. 0 means the work is done before the HTTP response is written, which
