@@ -1,0 +1,132 @@
+package oktaadapter
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/okta-chatops/okta-chatops/remediation"
+)
+
+func TestBucketFor(t *testing.T) {
+	for path, want := range map[string]string{
+		"/api/v1/apps":                         BucketApps,
+		"/api/v1/apps/0oa1/users/00u1":         BucketApps,
+		"/api/v1/logs":                         BucketLogs,
+		"/api/v1/users":                        BucketUsers,
+		"/api/v1/users/00u1/groups":            BucketUsers,
+		"/api/v1/groups/rules":                 BucketOther,
+		"/api/v1/meta/types/user":              BucketOther,
+		"/api/v1/appsettings":                  BucketOther,
+		"/oauth2/v1/token":                     BucketOther,
+		"/api/v1/apps/0oa1/features/USER_PROV": BucketApps,
+	} {
+		if got := bucketFor(path); got != want {
+			t.Errorf("bucketFor(%q) = %q, want %q", path, got, want)
+		}
+	}
+}
+
+// Under the headroom the adapter waits for the bucket's reset (measured against the
+// response's Date, so a skewed local clock does not matter), only for that bucket.
+func TestRateLimitSlowsDownUnderHeadroom(t *testing.T) {
+	serverNow := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC) // far from the fake clock
+	var remaining atomic.Int32
+	remaining.Store(50)
+	c, rec, ft := newTestClient(t, func(w http.ResponseWriter, r *http.Request) {
+		rateLimitHeaders(w, 100, int(remaining.Load()), serverNow, serverNow.Add(30*time.Second))
+		switch r.URL.Path {
+		case "/api/v1/meta/types/user":
+			writeJSON(w, 200, []any{})
+		default:
+			writeJSON(w, 200, appUserJSON("00u1", nil, "USER", "ACTIVE", "SYNCHRONIZED"))
+		}
+	})
+	ctx := context.Background()
+	get := func() {
+		t.Helper()
+		if _, err := c.GetAppUser(ctx, "0oa1", "00u1"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	get()
+	get()
+	if s := ft.Sleeps(); len(s) != 0 {
+		t.Fatalf("waited %v with 50%% of the budget left", s)
+	}
+	st := c.RateLimit().Buckets[BucketApps]
+	if st.Limit != 100 || st.Remaining != 50 || !st.Reset.Equal(ft.Now().Add(30*time.Second)) {
+		t.Errorf("state %+v (now %v)", st, ft.Now())
+	}
+
+	remaining.Store(9) // under 10% of 100
+	get()              // learns the low budget
+	if s := ft.Sleeps(); len(s) != 0 {
+		t.Fatalf("waited before knowing: %v", s)
+	}
+	// Another bucket is not slowed down.
+	if _, err := c.ListUserTypes(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if s := ft.Sleeps(); len(s) != 0 {
+		t.Fatalf("another bucket waited: %v", s)
+	}
+	remaining.Store(99)
+	get() // waits for the reset first
+	if s := ft.Sleeps(); len(s) != 1 || s[0] != 30*time.Second {
+		t.Fatalf("sleeps %v, want one of 30s", s)
+	}
+	get()
+	if s := ft.Sleeps(); len(s) != 1 {
+		t.Fatalf("waited again with a fresh budget: %v", s)
+	}
+	if n := rec.count("GET", "/api/v1/apps/0oa1/users/00u1"); n != 5 {
+		t.Errorf("%d requests", n)
+	}
+}
+
+func TestRateLimitWaitHonoursContext(t *testing.T) {
+	serverNow := time.Now()
+	c, rec, _ := newTestClient(t, func(w http.ResponseWriter, r *http.Request) {
+		rateLimitHeaders(w, 100, 1, serverNow, serverNow.Add(40*time.Second))
+		writeJSON(w, 200, appUserJSON("00u1", nil, "USER", "ACTIVE", "SYNCHRONIZED"))
+	}, func(cfg *Config) { cfg.Sleep = sleepCtx; cfg.Clock = time.Now })
+	if _, err := c.GetAppUser(context.Background(), "0oa1", "00u1"); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		_, err := c.GetAppUser(ctx, "0oa1", "00u1")
+		done <- err
+	}()
+	cancel()
+	select {
+	case err := <-done:
+		if !errors.Is(err, context.Canceled) {
+			t.Errorf("error %v, want context.Canceled", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the pacing wait ignored the cancelled context")
+	}
+	if n := len(rec.requests()); n != 1 {
+		t.Errorf("%d requests, want only the first", n)
+	}
+}
+
+// A deadline that expires while the SDK waits out a 429 is reported as rate limiting.
+func TestDeadlineDuring429BackoffIsRateLimited(t *testing.T) {
+	c, _, _ := newTestClient(t, func(w http.ResponseWriter, r *http.Request) {
+		now := time.Now()
+		rateLimitHeaders(w, 100, 0, now, now.Add(30*time.Second))
+		writeOktaError(w, 429, "E0000047", "API call exceeded rate limit due to too many requests.", "r429")
+	}, func(cfg *Config) { cfg.RequestTimeout = 200 * time.Millisecond; cfg.MaxBackoff = 5 * time.Second })
+	_, err := c.GetAppUser(context.Background(), "0oa1", "00u1")
+	re := remoteErr(t, err, remediation.ErrRateLimited)
+	if re.RequestID != "r429" {
+		t.Errorf("request id %q", re.RequestID)
+	}
+}
