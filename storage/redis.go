@@ -174,8 +174,8 @@ type runWrite struct {
 const maxCommitAttempts = 1000
 
 // commit writes w (if any) and appends events as one MULTI/EXEC. WATCH on the run key
-// makes the version check and the write atomic; WATCH on the head key makes the chain
-// linear: two writers that read the same head cannot both commit. When EXEC fails it
+// makes the version check and the write atomic; WATCH on the head key (and the stream)
+// makes the chain linear: two writers that read the same head cannot both commit. When EXEC fails it
 // starts over from the reads, so a moved head is retried and a changed run is
 // reported as ErrConflict by the version check.
 func (s *RedisStore) commit(ctx context.Context, w *runWrite, events []remediation.AuditEvent) error {
@@ -184,7 +184,7 @@ func (s *RedisStore) commit(ctx context.Context, w *runWrite, events []remediati
 		keys = append(keys, s.runKey(w.run.ID))
 	}
 	if len(events) > 0 {
-		keys = append(keys, s.headKey())
+		keys = append(keys, s.headKey(), s.auditKey())
 	}
 	for attempt := 1; ; attempt++ {
 		err := s.c.Watch(ctx, func(tx *redis.Tx) error { return s.commitTx(ctx, tx, w, events) }, keys...)
@@ -232,7 +232,7 @@ func (s *RedisStore) commitTx(ctx context.Context, tx *redis.Tx, w *runWrite, ev
 		head    chainHead
 	)
 	if len(events) > 0 {
-		h, err := readHead(ctx, tx, s.headKey())
+		h, err := s.readHead(ctx, tx)
 		if err != nil {
 			return err
 		}
@@ -285,21 +285,38 @@ func getRun(ctx context.Context, c redis.Cmdable, key string) (remediation.Run, 
 	return r, nil
 }
 
-func readHead(ctx context.Context, c redis.Cmdable, key string) (chainHead, error) {
-	v, err := c.HMGet(ctx, key, "id", "hash").Result()
+// readHead reads where the next entry links to. The head key and the stream's last
+// entry agree unless someone edited Redis by hand; then the head's hash is kept (the
+// chain shows the break, VerifyChain names it) and the ID is raised past the stream's
+// last one, because an XADD refused inside EXEC would not undo the run write beside it.
+func (s *RedisStore) readHead(ctx context.Context, tx *redis.Tx) (chainHead, error) {
+	v, err := tx.HMGet(ctx, s.headKey(), "id", "hash").Result()
 	if err != nil {
 		return chainHead{}, fmt.Errorf("read audit head: %w", err)
 	}
-	id, _ := v[0].(string)
-	hash, _ := v[1].(string)
-	if id == "" {
-		return chainHead{}, nil // an empty trail
+	var h chainHead
+	if id, _ := v[0].(string); id != "" {
+		if h.ID, err = parseEntryID(id); err != nil {
+			return chainHead{}, err
+		}
 	}
-	eid, err := parseEntryID(id)
+	h.Hash, _ = v[1].(string)
+	last, err := tx.XRevRangeN(ctx, s.auditKey(), "+", "-", 1).Result()
 	if err != nil {
-		return chainHead{}, err
+		return chainHead{}, fmt.Errorf("read audit tail: %w", err)
 	}
-	return chainHead{ID: eid, Hash: hash}, nil
+	if len(last) == 1 && last[0].ID != h.ID.String() {
+		lastID, err := parseEntryID(last[0].ID)
+		if err != nil {
+			return chainHead{}, err
+		}
+		s.log.ErrorContext(ctx, "audit head does not match the trail's last entry: the trail was edited outside okta-chatops",
+			"head_id", h.ID.String(), "last_id", last[0].ID)
+		if h.ID.less(lastID) {
+			h.ID = lastID
+		}
+	}
+	return h, nil
 }
 
 // GetRun implements remediation.Store.
@@ -329,13 +346,17 @@ func (s *RedisStore) ListRuns(ctx context.Context, f remediation.RunFilter) ([]r
 		sets = []string{s.p + "runs"}
 	}
 	var keys []string
+	seen := map[string]bool{} // a run moving between two states may be read in both
 	for _, set := range sets {
 		ids, err := s.c.ZRange(ctx, set, 0, -1).Result()
 		if err != nil {
 			return nil, fmt.Errorf("storage: list runs: read %s: %w", set, err)
 		}
 		for _, id := range ids {
-			keys = append(keys, s.runKey(id))
+			if !seen[id] {
+				seen[id] = true
+				keys = append(keys, s.runKey(id))
+			}
 		}
 	}
 	var runs []remediation.Run

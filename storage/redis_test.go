@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"log/slog"
 	"strings"
 	"testing"
 	"time"
@@ -22,7 +23,7 @@ func TestRedisStore(t *testing.T) {
 	newHarness := func(t *testing.T) harness {
 		clock := newFakeClock()
 		prefix := "test:" + t.Name() + ":"
-		s := NewRedis(client, RedisOptions{Prefix: prefix, Clock: clock.Now})
+		s := NewRedis(client, RedisOptions{Prefix: prefix, Clock: clock.Now, Logger: slog.New(slog.NewTextHandler(t.Output(), nil))})
 		stream := prefix + "audit"
 		return harness{
 			store: s,
@@ -103,6 +104,57 @@ func TestRedisStore(t *testing.T) {
 		}
 		if n, err := client.Exists(ctx, p+"run:run-1").Result(); err != nil || n != 1 {
 			t.Errorf("run key %srun:run-1 missing: %d, %v", p, n, err)
+		}
+	})
+
+	t.Run("a trail edited outside the store: writes go on, the break shows", func(t *testing.T) {
+		h := newHarness(t)
+		ctx := t.Context()
+		p := "test:" + t.Name() + ":"
+		for _, d := range []string{"one", "two"} {
+			if err := h.store.Append(ctx, event(remediation.AuditLookup, "", d, h.clock.Now())); err != nil {
+				t.Fatalf("Append: %v", err)
+			}
+		}
+		all, err := h.store.Audit(ctx, time.Time{}, 0)
+		if err != nil {
+			t.Fatalf("Audit: %v", err)
+		}
+		// Drop the last entry: the head still names it, the stream ends before it.
+		if err := client.XDel(ctx, p+"audit", all[1].ID).Err(); err != nil {
+			t.Fatalf("XDEL: %v", err)
+		}
+		r := sampleRun("run-1", "00u1", "0oa1", remediation.StateProposed, h.clock.Now())
+		if err := h.store.CreateRun(ctx, &r, event(remediation.AuditProposed, "run-1", "three", h.clock.Now())); err != nil {
+			t.Fatalf("CreateRun after the edit: %v", err)
+		}
+		// Lose the head: the next entry links to nothing, above the stream's last ID.
+		if err := client.Del(ctx, p+"audit:head").Err(); err != nil {
+			t.Fatalf("DEL: %v", err)
+		}
+		h.clock.Advance(-time.Hour) // and make its At older than everything
+		if err := h.store.Append(ctx, event(remediation.AuditLookup, "", "four", h.clock.Now())); err != nil {
+			t.Fatalf("Append after losing the head: %v", err)
+		}
+		got, err := h.store.Audit(ctx, time.Time{}, 0)
+		if err != nil {
+			t.Fatalf("Audit: %v", err)
+		}
+		var details []string
+		for _, e := range got {
+			details = append(details, e.Event.Detail)
+		}
+		if strings.Join(details, ",") != "one,three,four" {
+			t.Fatalf("trail = %v, want one,three,four", details)
+		}
+		if err := remediation.VerifyChain("", got[:1]); err != nil {
+			t.Fatalf("VerifyChain before the edit: %v", err)
+		}
+		if err := remediation.VerifyChain("", got[:2]); err == nil || !strings.Contains(err.Error(), "audit entry 2") {
+			t.Errorf("VerifyChain across the removed entry: %v, want entry 2 named", err)
+		}
+		if err := remediation.VerifyChain(got[1].Hash, got[2:]); err == nil {
+			t.Errorf("VerifyChain across the lost head passed, want a break")
 		}
 	})
 
