@@ -119,7 +119,7 @@ func Load(src Source) (Config, error) {
 		l.fail("OKTA_CHATOPS_AUDIT_CHANNEL", "%v", slackChannel(c.AuditChannel))
 	}
 	if c.RedisURL != "" {
-		if u, err := url.Parse(c.RedisURL.Reveal()); err != nil || (u.Scheme != "redis" && u.Scheme != "rediss" && u.Scheme != "unix") {
+		if u, err := url.Parse(c.RedisURL.Reveal()); err != nil || (u.Scheme != "redis" && u.Scheme != "rediss") {
 			l.fail("REDIS_URL", "must look like redis://host:6379/0 (rediss:// for TLS)")
 		}
 	}

@@ -50,3 +50,61 @@ func BenchmarkDiagnose(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkProvisioningOffWindow runs fix 2 (reset_external_id) with 50 ms of latency
+// on every simulated Okta call and reports how long provisioning stays off (from the
+// end of the PUT that disables it to the end of the PUT that restores it) and how many
+// Okta round trips happen in that window, restore included.
+func BenchmarkProvisioningOffWindow(b *testing.B) {
+	benchBackends(b, func(b *testing.B, newRig func(tb testing.TB) *rig) {
+		var window time.Duration
+		var trips int
+		for i := 0; i < b.N; i++ {
+			b.StopTimer()
+			r := newRig(b)
+			e := r.engine(b, "A")
+			run := r.propose(b, e, "stale_external_id", remediation.PlanResetExternalID)
+			r.approve(b, e, run.ID)
+			remove := r.org.Inject(oktasim.Fault{Latency: 50 * time.Millisecond})
+			r.rec.reset()
+			b.StartTimer()
+			run = r.settle(b, e, run.ID)
+			b.StopTimer()
+			remove()
+			if run.State != remediation.StateSucceeded {
+				b.Fatalf("state %s: %s", run.State, run.Error)
+			}
+			w, n := r.rec.offWindow(run.Target.AppID)
+			window += w
+			trips += n
+		}
+		b.ReportMetric(float64(window.Milliseconds())/float64(b.N), "off-ms/op")
+		b.ReportMetric(float64(trips)/float64(b.N), "off-roundtrips/op")
+	})
+}
+
+// offWindow finds the two PUTs to the app's USER_PROVISIONING (off, then restore) and
+// returns the time between the end of the first and the end of the second, and the
+// exchanges that started in between (the restore included).
+func (r *recorder) offWindow(appID string) (time.Duration, int) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	path := "/api/v1/apps/" + appID + "/features/USER_PROVISIONING"
+	var puts []exchange
+	for _, x := range r.ex {
+		if x.method == "PUT" && x.path == path {
+			puts = append(puts, x)
+		}
+	}
+	if len(puts) < 2 {
+		return 0, 0
+	}
+	off, on := puts[0], puts[1]
+	n := 0
+	for _, x := range r.ex {
+		if !x.start.Before(off.end) && !x.end.After(on.end) {
+			n++
+		}
+	}
+	return on.end.Sub(off.end), n
+}

@@ -165,7 +165,7 @@ func TestDiagnosisRoundTrips(t *testing.T) {
 	t.Logf("calls=%d sequential=%d", calls, seq)
 }
 
-func scenario(t *testing.T, name string) oktasim.Scenario {
+func scenario(t testing.TB, name string) oktasim.Scenario {
 	t.Helper()
 	for _, sc := range oktasim.Scenarios() {
 		if sc.Name == name {

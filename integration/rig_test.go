@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/okta-chatops/okta-chatops/remediation"
 	"github.com/okta-chatops/okta-chatops/sim/oktasim"
 	"github.com/okta-chatops/okta-chatops/storage"
@@ -54,23 +56,36 @@ var prefixSeq atomic.Int64
 // backends runs f against the embedded store and against a real redis-server.
 func backends(t *testing.T, f func(t *testing.T, newRig func(t *testing.T) *rig)) {
 	t.Run("memory", func(t *testing.T) {
-		f(t, func(t *testing.T) *rig {
-			clock := &fakeClock{t: time.Now().UTC()}
-			m := storage.NewMemory(storage.MemoryOptions{Clock: clock.Now})
-			return newRigWith(t, m, m, clock)
-		})
+		f(t, func(t *testing.T) *rig { return memoryRig(t) })
 	})
 	t.Run("redis", func(t *testing.T) {
 		_, client := redistest.Start(t)
-		f(t, func(t *testing.T) *rig {
-			clock := &fakeClock{t: time.Now().UTC()}
-			s := storage.NewRedis(client, storage.RedisOptions{Prefix: fmt.Sprintf("t%d:", prefixSeq.Add(1)), Clock: clock.Now})
-			return newRigWith(t, s, s, clock)
-		})
+		f(t, func(t *testing.T) *rig { return redisRig(t, client) })
 	})
 }
 
-func newRigWith(t *testing.T, st remediation.Store, sc remediation.Scheduler, clock *fakeClock) *rig {
+// benchBackends is backends for benchmarks.
+func benchBackends(b *testing.B, f func(b *testing.B, newRig func(tb testing.TB) *rig)) {
+	b.Run("memory", func(b *testing.B) { f(b, memoryRig) })
+	b.Run("redis", func(b *testing.B) {
+		_, client := redistest.Start(b)
+		f(b, func(tb testing.TB) *rig { return redisRig(tb, client) })
+	})
+}
+
+func memoryRig(tb testing.TB) *rig {
+	clock := &fakeClock{t: time.Now().UTC()}
+	m := storage.NewMemory(storage.MemoryOptions{Clock: clock.Now})
+	return newRigWith(tb, m, m, clock)
+}
+
+func redisRig(tb testing.TB, client *redis.Client) *rig {
+	clock := &fakeClock{t: time.Now().UTC()}
+	s := storage.NewRedis(client, storage.RedisOptions{Prefix: fmt.Sprintf("t%d:", prefixSeq.Add(1)), Clock: clock.Now})
+	return newRigWith(tb, s, s, clock)
+}
+
+func newRigWith(t testing.TB, st remediation.Store, sc remediation.Scheduler, clock *fakeClock) *rig {
 	return &rig{
 		world: newWorld(t, func(o *oktasim.Options) {
 			o.Limits = oktasim.Limits{Apps: 1e6, Logs: 1e6, Users: 1e6, Other: 1e6}
@@ -111,7 +126,7 @@ func (s orgSaaS) SetActive(_ context.Context, id string, active bool) error {
 	return s.org.SaaSDeactivateAccount(s.appID, id)
 }
 
-func (r *rig) engine(t *testing.T, owner string) *remediation.Engine {
+func (r *rig) engine(t testing.TB, owner string) *remediation.Engine {
 	slackID, _ := r.org.AppID("Slack")
 	return &remediation.Engine{
 		Store: r.store, Scheduler: r.sched, Okta: r.okta, SaaS: orgSaaS{org: r.org, appID: slackID},
@@ -121,7 +136,7 @@ func (r *rig) engine(t *testing.T, owner string) *remediation.Engine {
 	}
 }
 
-func (r *rig) diagnose(t *testing.T, name string) (oktasim.Scenario, remediation.Diagnosis) {
+func (r *rig) diagnose(t testing.TB, name string) (oktasim.Scenario, remediation.Diagnosis) {
 	t.Helper()
 	sc := scenario(t, name)
 	d := &remediation.Diagnoser{Okta: r.okta}
@@ -132,7 +147,7 @@ func (r *rig) diagnose(t *testing.T, name string) (oktasim.Scenario, remediation
 	return sc, diag
 }
 
-func (r *rig) propose(t *testing.T, e *remediation.Engine, name string, plan remediation.PlanID) remediation.Run {
+func (r *rig) propose(t testing.TB, e *remediation.Engine, name string, plan remediation.PlanID) remediation.Run {
 	t.Helper()
 	_, diag := r.diagnose(t, name)
 	run, err := e.Propose(context.Background(), remediation.ProposeRequest{Diagnosis: diag, Plan: plan, Requester: requester})
@@ -142,7 +157,7 @@ func (r *rig) propose(t *testing.T, e *remediation.Engine, name string, plan rem
 	return run
 }
 
-func (r *rig) approve(t *testing.T, e *remediation.Engine, id string) {
+func (r *rig) approve(t testing.TB, e *remediation.Engine, id string) {
 	t.Helper()
 	if _, err := e.Approve(context.Background(), id, approver, "ok"); err != nil {
 		t.Fatalf("approve %s: %v", id, err)
@@ -152,7 +167,7 @@ func (r *rig) approve(t *testing.T, e *remediation.Engine, id string) {
 // settle hands due tasks to e until the run ends or waits for a person, moving the
 // clock a second whenever nothing is due (letting retries and verification polls fall
 // due) and letting the simulator finish its provisioning in between.
-func (r *rig) settle(t *testing.T, e *remediation.Engine, id string) remediation.Run {
+func (r *rig) settle(t testing.TB, e *remediation.Engine, id string) remediation.Run {
 	t.Helper()
 	ctx := context.Background()
 	for i := 0; i < 500; i++ {
@@ -194,7 +209,7 @@ func waiting(r remediation.Run) bool {
 		(r.Steps[r.Cursor].Status == remediation.StepWaiting || r.Steps[r.Cursor].Status == remediation.StepUndoWaiting)
 }
 
-func (r *rig) caps(t *testing.T, app string) oktasim.Capabilities {
+func (r *rig) caps(t testing.TB, app string) oktasim.Capabilities {
 	t.Helper()
 	id, ok := r.org.AppID(app)
 	if !ok {

@@ -53,7 +53,7 @@ Usage:
                                   serve the simulated Okta org with the seeded scenarios
   okta-chatops serve              run the Slack bot (not available yet)
   okta-chatops audit export [--since T]
-                                  print the audit trail as JSON lines (not available yet)
+                                  print the audit trail as JSON lines and check its hash chain
   okta-chatops version
 
 Configuration comes from the environment; see README.md.
@@ -90,7 +90,9 @@ func run(ctx context.Context, e env) int {
 		err = runDemo(ctx, e)
 	case "sim":
 		err = runSim(ctx, e)
-	case "serve", "audit":
+	case "audit":
+		err = runAudit(ctx, e)
+	case "serve":
 		err = fmt.Errorf("%s is not available in this version yet: see README.md, \"What is not done yet\"", cmd)
 	case "version", "--version":
 		fmt.Fprintln(e.stdout, "okta-chatops", version)
