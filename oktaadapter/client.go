@@ -2,6 +2,7 @@ package oktaadapter
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -23,6 +24,9 @@ type Client struct {
 	sdk     *okta.Client
 	limiter *limiter
 	log     *slog.Logger
+
+	// logPageSize overrides the System Log page size (tests exercise paging with it).
+	logPageSize int
 
 	appsMu      sync.Mutex
 	apps        []remediation.App
@@ -93,7 +97,13 @@ func (c *Client) do(ctx context.Context, op string, fn func(ctx context.Context)
 	}
 	resp, err := fn(rctx)
 	if err != nil {
-		return resp, translate(ctx, op, resp, ci, err)
+		err = translate(ctx, op, resp, ci, err)
+		var re *remediation.RemoteError
+		if errors.As(err, &re) {
+			c.log.DebugContext(ctx, "okta request failed", "op", op, "status", re.Status,
+				"error_code", re.Code, "request_id", re.RequestID, "kind", re.Kind.Error())
+		}
+		return resp, err
 	}
 	return resp, nil
 }

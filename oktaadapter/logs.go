@@ -41,7 +41,7 @@ func (c *Client) SystemLog(ctx context.Context, q remediation.LogQuery) ([]remed
 	opts := []query.ParamOptions{
 		query.WithUntil(until.UTC().Format(time.RFC3339)),
 		query.WithSortOrder("DESCENDING"),
-		query.WithLimit(int64(min(maxEvents, maxLogPage))),
+		query.WithLimit(int64(c.logPage(maxEvents))),
 	}
 	if f := logFilter(q); f != "" {
 		opts = append(opts, query.WithFilter(f))
@@ -113,4 +113,13 @@ func mapLogEvent(e *okta.LogEvent) remediation.LogEvent {
 		}
 	}
 	return out
+}
+
+// logPage is the page size: as large as the events wanted, within Okta's maximum, to
+// spend as few requests of the logs bucket (120/min) as possible.
+func (c *Client) logPage(maxEvents int) int {
+	if c.logPageSize > 0 {
+		return c.logPageSize
+	}
+	return min(maxEvents, maxLogPage)
 }
