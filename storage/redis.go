@@ -174,10 +174,10 @@ type runWrite struct {
 const maxCommitAttempts = 1000
 
 // commit writes w (if any) and appends events as one MULTI/EXEC. WATCH on the run key
-// makes the version check and the write atomic; WATCH on the head key (and the stream)
-// makes the chain linear: two writers that read the same head cannot both commit. When EXEC fails it
-// starts over from the reads, so a moved head is retried and a changed run is
-// reported as ErrConflict by the version check.
+// makes the version check and the write atomic; WATCH on the head key (and the
+// stream) makes the chain linear: two writers that read the same head cannot both
+// commit. When EXEC fails it starts over from the reads, so a moved head is retried
+// and a changed run is reported as ErrConflict by the version check.
 func (s *RedisStore) commit(ctx context.Context, w *runWrite, events []remediation.AuditEvent) error {
 	var keys []string
 	if w != nil {
