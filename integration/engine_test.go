@@ -169,6 +169,22 @@ func TestFailureAtEveryStepRestoresProvisioning(t *testing.T) {
 				if run.ProvisioningPaused {
 					t.Error("run still marks provisioning paused")
 				}
+				if failAt == 3 {
+					// Undo in reverse order: the user is assigned again (undo of the
+					// unassign) before provisioning is restored (undo of the off).
+					var order []string
+					for _, q := range r.org.Requests() {
+						switch {
+						case q.Method == "POST" && q.Path == "/api/v1/apps/"+run.Target.AppID+"/users":
+							order = append(order, "assign")
+						case q.Method == "PUT":
+							order = append(order, "put")
+						}
+					}
+					if strings.Join(order, ",") != "put,assign,put" {
+						t.Errorf("compensation order = %v, want put(off),assign,put(restore)", order)
+					}
+				}
 			})
 		}
 	})
