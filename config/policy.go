@@ -1,0 +1,107 @@
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"time"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/okta-chatops/okta-chatops/remediation"
+)
+
+// policyFile is OKTA_CHATOPS_POLICY_FILE:
+//
+//	default:               # applies to every plan unless overridden
+//	  approvers: [U0123ABCD, S0456EFGH]
+//	  quorum: 1
+//	  expiry: 24h
+//	plans:
+//	  reset_external_id:   # pauses provisioning for the whole app
+//	    risk: high
+//	    approvers: [S0789IJKL]
+//	    quorum: 2
+//	    expiry: 4h
+type policyFile struct {
+	Default policyRule            `yaml:"default"`
+	Plans   map[string]policyRule `yaml:"plans"`
+}
+
+type policyRule struct {
+	Risk      string        `yaml:"risk"`
+	Approvers []string      `yaml:"approvers"`
+	Quorum    int           `yaml:"quorum"`
+	Expiry    time.Duration `yaml:"expiry"`
+}
+
+// Policy builds the approval policy: OKTA_CHATOPS_APPROVERS and APPROVAL_TTL, with the
+// policy file's rules on top when OKTA_CHATOPS_POLICY_FILE is set. Errors name the file
+// and the entry.
+func (c Config) Policy(readFile func(string) ([]byte, error)) (*remediation.Policy, error) {
+	p := &remediation.Policy{Approvers: c.Approvers, TTL: c.ApprovalTTL, Plans: map[remediation.PlanID]remediation.PlanRule{}}
+	if c.PolicyFile == "" {
+		return p, nil
+	}
+	b, err := readFile(c.PolicyFile)
+	if err != nil {
+		return nil, fmt.Errorf("OKTA_CHATOPS_POLICY_FILE cannot be read: %w", err)
+	}
+	var f policyFile
+	dec := yaml.NewDecoder(bytes.NewReader(b))
+	dec.KnownFields(true)
+	if err := dec.Decode(&f); err != nil {
+		return nil, fmt.Errorf("OKTA_CHATOPS_POLICY_FILE %s: %w", c.PolicyFile, err)
+	}
+	var errs []error
+	check := func(where string, r policyRule) remediation.PlanRule {
+		for _, a := range r.Approvers {
+			if err := slackPrincipal(a); err != nil {
+				errs = append(errs, fmt.Errorf("%s: approvers %v", where, err))
+			}
+		}
+		if r.Quorum < 0 {
+			errs = append(errs, fmt.Errorf("%s: quorum must be 1 or more", where))
+		}
+		if r.Expiry < 0 {
+			errs = append(errs, fmt.Errorf("%s: expiry must be positive", where))
+		}
+		if r.Risk != "" && r.Risk != string(remediation.RiskMedium) && r.Risk != string(remediation.RiskHigh) {
+			errs = append(errs, fmt.Errorf("%s: risk must be medium or high, not %q", where, r.Risk))
+		}
+		return remediation.PlanRule{Risk: remediation.Risk(r.Risk), Approvers: r.Approvers, Quorum: r.Quorum, Expiry: r.Expiry}
+	}
+	def := check("default", f.Default)
+	if len(def.Approvers) > 0 {
+		p.Approvers = def.Approvers
+	}
+	if def.Expiry > 0 {
+		p.TTL = def.Expiry
+	}
+	for name, r := range f.Plans {
+		id := remediation.PlanID(name)
+		if !id.Known() {
+			errs = append(errs, fmt.Errorf("plans: unknown plan %q (reassign, reset_external_id, relink_saas_user)", name))
+			continue
+		}
+		rule := check("plans."+name, r)
+		if rule.Quorum == 0 {
+			rule.Quorum = def.Quorum
+		}
+		if rule.Risk == "" {
+			rule.Risk = def.Risk
+		}
+		p.Plans[id] = rule
+	}
+	if def.Quorum > 0 {
+		for _, id := range []remediation.PlanID{remediation.PlanReassign, remediation.PlanResetExternalID, remediation.PlanRelinkSaaSUser} {
+			if _, ok := p.Plans[id]; !ok {
+				p.Plans[id] = remediation.PlanRule{Quorum: def.Quorum, Risk: def.Risk}
+			}
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, fmt.Errorf("OKTA_CHATOPS_POLICY_FILE %s: %w", c.PolicyFile, err)
+	}
+	return p, nil
+}

@@ -1,0 +1,63 @@
+package config
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/okta-chatops/okta-chatops/remediation"
+)
+
+func TestPolicyFromEnvOnly(t *testing.T) {
+	c := Config{Approvers: []string{"U1"}, ApprovalTTL: time.Hour}
+	p, err := c.Policy(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := p.Rule(remediation.PlanResetExternalID); r.Quorum != 1 || r.Expiry != time.Hour || r.Approvers[0] != "U1" {
+		t.Errorf("rule %+v", r)
+	}
+}
+
+func TestPolicyFile(t *testing.T) {
+	file := `
+default:
+  approvers: [U0AAA, S0BBB]
+  quorum: 1
+  expiry: 12h
+plans:
+  reset_external_id:
+    risk: high
+    approvers: [S0CCC]
+    quorum: 2
+    expiry: 4h
+`
+	c := Config{Approvers: []string{"U1"}, ApprovalTTL: time.Hour, PolicyFile: "/etc/p.yaml"}
+	p, err := c.Policy(func(string) ([]byte, error) { return []byte(file), nil })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := p.Rule(remediation.PlanReassign); r.Expiry != 12*time.Hour || strings.Join(r.Approvers, ",") != "U0AAA,S0BBB" || r.Quorum != 1 {
+		t.Errorf("reassign %+v", r)
+	}
+	if r := p.Rule(remediation.PlanResetExternalID); r.Expiry != 4*time.Hour || r.Approvers[0] != "S0CCC" || r.Quorum != 2 || r.Risk != remediation.RiskHigh {
+		t.Errorf("reset %+v", r)
+	}
+}
+
+func TestPolicyFileErrors(t *testing.T) {
+	for file, want := range map[string]string{
+		"plans:\n  drop_all: {quorum: 1}\n":        `unknown plan "drop_all"`,
+		"default:\n  approvers: [alice]\n":         `holds "alice"`,
+		"default:\n  quorum: -1\n":                 "quorum must be 1 or more",
+		"default:\n  expiry: soon\n":               "OKTA_CHATOPS_POLICY_FILE /p.yaml",
+		"default:\n  aprovers: [U1]\n":             "field aprovers not found",
+		"plans:\n  reassign:\n    risk: extreme\n": "risk must be medium or high",
+	} {
+		c := Config{PolicyFile: "/p.yaml"}
+		_, err := c.Policy(func(string) ([]byte, error) { return []byte(file), nil })
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%q: %v, want %q", file, err, want)
+		}
+	}
+}
