@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
-	"regexp"
 	"strings"
 	"time"
 
@@ -15,8 +14,19 @@ import (
 	"github.com/okta-chatops/okta-chatops/remediation"
 )
 
-// appIDPattern recognises an app instance ID (0oa…); anything else is a label or name.
-var appIDPattern = regexp.MustCompile(`^0oa[0-9A-Za-z]+$`)
+// looksLikeAppID recognises an app instance ID (0oa…); anything else is a label or name.
+func looksLikeAppID(q string) bool {
+	rest, ok := strings.CutPrefix(q, "0oa")
+	if !ok || rest == "" {
+		return false
+	}
+	for _, r := range rest {
+		if !(r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z') {
+			return false
+		}
+	}
+	return true
+}
 
 // FindApp resolves an app ID (0oa…), label or catalogue name. Labels and names match
 // case-insensitively and exactly, over the app list cached for AppCacheTTL; a label
@@ -28,7 +38,7 @@ func (c *Client) FindApp(ctx context.Context, q string) (remediation.App, error)
 	if q == "" {
 		return remediation.App{}, invalidInput(op, "empty app")
 	}
-	if appIDPattern.MatchString(q) {
+	if looksLikeAppID(q) {
 		var app okta.App
 		_, err := c.do(ctx, "GET /api/v1/apps/{appId}", func(ctx context.Context) (*okta.Response, error) {
 			var resp *okta.Response

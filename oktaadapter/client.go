@@ -87,7 +87,14 @@ func New(ctx context.Context, cfg Config) (*Client, error) {
 func (c *Client) RateLimit() RateLimitState { return c.limiter.state() }
 
 // do runs one SDK request with the adapter's request timeout and translates its error.
+//
+// A pacing wait for the bucket's budget happens first, outside the request timeout: a
+// wait for Okta's one-minute window would otherwise use the timeout up. The transport
+// paces again for what this cannot see (the SDK's 429 retries, token requests).
 func (c *Client) do(ctx context.Context, op string, fn func(ctx context.Context) (*okta.Response, error)) (*okta.Response, error) {
+	if err := c.limiter.wait(ctx, bucketOfOp(op)); err != nil {
+		return nil, translate(ctx, op, nil, nil, err)
+	}
 	rctx, ci := withCallInfo(ctx)
 	if c.cfg.RequestTimeout > 0 {
 		var cancel context.CancelFunc

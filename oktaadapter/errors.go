@@ -44,7 +44,11 @@ func translate(parent context.Context, op string, resp *okta.Response, ci *callI
 	}
 
 	var oe *okta.Error
+	var pe *pacedError
 	switch {
+	case errors.As(err, &pe):
+		re.Kind = remediation.ErrRateLimited
+		re.Summary = pe.Error()
 	case errors.As(err, &oe):
 		re.Code = oe.ErrorCode
 		re.Summary = summaryOf(oe)

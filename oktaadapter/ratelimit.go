@@ -2,6 +2,7 @@ package oktaadapter
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"math"
 	"net/http"
@@ -37,6 +38,16 @@ type RateLimitState struct {
 	Buckets map[string]BucketState `json:"buckets"`
 }
 
+// bucketOfOp is the bucket of an operation named "METHOD /path…" (the adapter's op
+// names), so a call can wait for its budget before its request timeout starts.
+func bucketOfOp(op string) string {
+	_, path, _ := strings.Cut(op, " ")
+	if i := strings.IndexAny(path, " ?"); i >= 0 {
+		path = path[:i]
+	}
+	return bucketFor(path)
+}
+
 func bucketFor(path string) string {
 	switch {
 	case path == "/api/v1/apps" || strings.HasPrefix(path, "/api/v1/apps/"):
@@ -65,6 +76,17 @@ func newLimiter(headroom float64, clock func() time.Time, sleep func(context.Con
 	return &limiter{headroom: headroom, clock: clock, sleep: sleep, log: log, buckets: map[string]BucketState{}}
 }
 
+// pacedError says that waiting for the bucket's reset would outlast ctx's deadline, so
+// the adapter gives up at once instead of sleeping into a timeout.
+type pacedError struct {
+	bucket string
+	wait   time.Duration
+}
+
+func (e *pacedError) Error() string {
+	return fmt.Sprintf("okta %s rate-limit budget exhausted; it resets in %s, after the deadline", e.bucket, e.wait)
+}
+
 // wait blocks until the bucket may be used: when its remaining budget is under the
 // headroom and the window has not reset yet, it waits for the reset.
 func (l *limiter) wait(ctx context.Context, bucket string) error {
@@ -81,6 +103,9 @@ func (l *limiter) wait(ctx context.Context, bucket string) error {
 	}
 	d := min(st.Reset.Sub(now), maxPace)
 	l.mu.Unlock()
+	if dl, ok := ctx.Deadline(); ok && time.Until(dl) < d {
+		return &pacedError{bucket: bucket, wait: d}
+	}
 
 	l.log.InfoContext(ctx, "okta rate limit headroom reached, waiting for the reset",
 		"bucket", bucket, "limit", st.Limit, "remaining", st.Remaining, "wait", d.String())

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -128,5 +129,51 @@ func TestDeadlineDuring429BackoffIsRateLimited(t *testing.T) {
 	re := remoteErr(t, err, remediation.ErrRateLimited)
 	if re.RequestID != "r429" {
 		t.Errorf("request id %q", re.RequestID)
+	}
+}
+
+// The pacing wait happens before the request timeout starts (a minute-long window would
+// use up a 30s timeout), and a caller deadline sooner than the reset fails at once.
+func TestRateLimitWaitIsOutsideTheRequestTimeout(t *testing.T) {
+	serverNow := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
+	var sawDeadline []bool
+	c, rec, ft := newTestClient(t, func(w http.ResponseWriter, r *http.Request) {
+		rateLimitHeaders(w, 100, 2, serverNow, serverNow.Add(45*time.Second))
+		writeJSON(w, 200, appUserJSON("00u1", nil, "USER", "ACTIVE", "SYNCHRONIZED"))
+	}, func(cfg *Config) { cfg.RequestTimeout = 100 * time.Millisecond })
+	c.limiter.sleep = func(ctx context.Context, d time.Duration) error {
+		_, ok := ctx.Deadline()
+		sawDeadline = append(sawDeadline, ok)
+		return ft.Sleep(ctx, d)
+	}
+	ctx := context.Background()
+	for range 2 {
+		if _, err := c.GetAppUser(ctx, "0oa1", "00u1"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(sawDeadline) != 1 || sawDeadline[0] {
+		t.Errorf("pacing waits %v (true: inside the request timeout)", sawDeadline)
+	}
+
+	// Exhausted again; the caller cannot wait 45s.
+	if _, err := c.GetAppUser(ctx, "0oa1", "00u1"); err != nil {
+		t.Fatal(err)
+	}
+	dctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	n := len(rec.requests())
+	_, err := c.GetAppUser(dctx, "0oa1", "00u1")
+	re := remoteErr(t, err, remediation.ErrRateLimited)
+	if !strings.Contains(re.Summary, "resets in 45s") {
+		t.Errorf("summary %q", re.Summary)
+	}
+	if len(rec.requests()) != n {
+		t.Error("a request was sent")
+	}
+	if bucketOfOp("GET /api/v1/apps?filter=user.id&expand=user") != BucketApps ||
+		bucketOfOp("POST /api/v1/apps/{appId}/users/{userId} scope") != BucketApps ||
+		bucketOfOp("GET /api/v1/logs") != BucketLogs || bucketOfOp("GET /api/v1/meta/types/user") != BucketOther {
+		t.Error("bucketOfOp")
 	}
 }

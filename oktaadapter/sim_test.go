@@ -484,35 +484,55 @@ func TestSimRateLimitPacing(t *testing.T) {
 	}
 }
 
-// A 429 with the simulator's real headers: the SDK retries after its back-off (no
-// pacing: the adapter's own wait happens to cover it) and the call succeeds.
+// A 429 with the simulator's real headers. The SDK retries at once (MaxBackoff off) and
+// the adapter's pacing waits for the reset the 429 announced, when the request timeout
+// allows it; when it does not, the call fails fast as rate limited.
 func TestSim429Recovery(t *testing.T) {
-	e := newSimEnv(t, oktasim.Options{}, func(c *Config) { c.MaxBackoff = -1 }) // SDK retries at once
+	e := newSimEnv(t, oktasim.Options{}, func(c *Config) { c.MaxBackoff = -1 })
 	ctx := context.Background()
 	zoom, alice := e.appID(t, oktasim.LabelZoom), e.userID(t, "alice@example.com")
-	e.org.Inject(oktasim.Fault{Method: "GET", PathPrefix: "/api/v1/apps/", Status: 429, Count: 1, ResetAfter: 20 * time.Second})
+	e.org.Inject(oktasim.Fault{Method: "GET", PathPrefix: "/api/v1/apps/", Status: 429, Count: 1, ResetAfter: 2 * time.Second})
 	if _, err := e.c.GetAppUser(ctx, zoom, alice); err != nil {
 		t.Fatal(err)
 	}
-	if s := e.ft.Sleeps(); len(s) != 1 || s[0] != 20*time.Second {
-		t.Errorf("sleeps %v, want the 20s until reset", s)
+	if s := e.ft.Sleeps(); len(s) != 1 || s[0] != 2*time.Second {
+		t.Errorf("sleeps %v, want the 2s until reset", s)
 	}
-	var statuses []int
-	for _, r := range e.org.Requests() {
-		if strings.HasPrefix(r.Path, "/api/v1/apps/") {
-			statuses = append(statuses, r.Status)
+	statuses := func() []int {
+		var out []int
+		for _, r := range e.org.Requests() {
+			if strings.HasPrefix(r.Path, "/api/v1/apps/") {
+				out = append(out, r.Status)
+			}
 		}
+		e.org.ResetRequests()
+		return out
 	}
-	if !slices.Equal(statuses, []int{429, 200}) {
-		t.Errorf("statuses %v", statuses)
+	if got := statuses(); !slices.Equal(got, []int{429, 200}) {
+		t.Errorf("statuses %v", got)
 	}
 
-	// Still 429 after every retry: ErrRateLimited, from the SDK's plain error.
-	e.org.Inject(oktasim.Fault{Status: 429, PathPrefix: "/api/v1/apps/", ResetAfter: -time.Second})
+	// The reset is further away than the request timeout (5s): no point waiting.
+	e.org.Inject(oktasim.Fault{Method: "GET", PathPrefix: "/api/v1/apps/", Status: 429, Count: 1, ResetAfter: 20 * time.Second})
 	_, err := e.c.GetAppUser(ctx, zoom, alice)
 	re := remoteErr(t, err, remediation.ErrRateLimited)
-	if re.RequestID == "" || re.Status != 429 {
+	if got := statuses(); !slices.Equal(got, []int{429}) {
+		t.Errorf("statuses %v", got)
+	}
+	if re.RequestID == "" {
 		t.Errorf("%+v", re)
+	}
+
+	// Still 429 after every retry: ErrRateLimited, from the SDK's plain error. (The
+	// call first waits out the 20s announced above.)
+	e.org.Inject(oktasim.Fault{Status: 429, PathPrefix: "/api/v1/apps/", ResetAfter: -time.Second})
+	_, err = e.c.GetAppUser(ctx, zoom, alice)
+	re = remoteErr(t, err, remediation.ErrRateLimited)
+	if re.RequestID == "" || re.Status != 429 || re.Err == nil || re.Err.Error() != "too many requests" {
+		t.Errorf("%+v", re)
+	}
+	if got := statuses(); !slices.Equal(got, []int{429, 429, 429}) {
+		t.Errorf("statuses %v, want three attempts (MaxRetries 2)", got)
 	}
 }
 
