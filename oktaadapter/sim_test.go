@@ -11,6 +11,7 @@ import (
 	"net/http/httptest"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -631,5 +632,35 @@ func TestSimPrivateKeyMode(t *testing.T) {
 	remoteErr(t, err, remediation.ErrDenied)
 	if strings.Contains(err.Error(), "client_assertion=") || strings.Contains(err.Error(), "eyJ") {
 		t.Errorf("error leaks the client assertion: %v", err)
+	}
+}
+
+// The adapter is shared by concurrent diagnoses: typed SDK calls, raw requests, paging,
+// the app cache and the limiter must be race-free (run with -race).
+func TestSimConcurrentCalls(t *testing.T) {
+	e := newSimEnv(t, oktasim.Options{})
+	ctx := context.Background()
+	zoom, alice, carol := e.appID(t, oktasim.LabelZoom), e.userID(t, "alice@example.com"), e.userID(t, "carol@example.com")
+	e.c.logPageSize = 3
+	var wg sync.WaitGroup
+	errs := make(chan error, 64)
+	for range 8 {
+		wg.Go(func() {
+			_, err1 := e.c.FindUser(ctx, "alice@example.com")
+			_, err2 := e.c.FindApp(ctx, "Zoom")
+			_, err3 := e.c.ListUserAssignments(ctx, alice)
+			_, err4 := e.c.GetProvisioning(ctx, zoom)
+			_, err5 := e.c.SystemLog(ctx, remediation.LogQuery{TargetIDs: []string{alice}, MaxEvents: 7})
+			_, err6 := e.c.SetAppUserScope(ctx, zoom, carol, remediation.ScopeUser)
+			_ = e.c.RateLimit()
+			errs <- errors.Join(err1, err2, err3, err4, err5, err6)
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Error(err)
+		}
 	}
 }
