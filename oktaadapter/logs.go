@@ -21,6 +21,10 @@ const maxLogPage = 1000
 // be a polling query that always has a next link, so Until defaults to now; paging also
 // stops on an empty page, at MaxEvents, without a next link, or on a next link already
 // followed.
+// logTime is how since and until are sent: to the millisecond, as Okta stamps events;
+// whole seconds would drop the events of the last partial second.
+const logTime = "2006-01-02T15:04:05.000Z07:00"
+
 func (c *Client) SystemLog(ctx context.Context, q remediation.LogQuery) ([]remediation.LogEvent, error) {
 	const op = "GET /api/v1/logs"
 	maxEvents := q.MaxEvents
@@ -39,7 +43,7 @@ func (c *Client) SystemLog(ctx context.Context, q remediation.LogQuery) ([]remed
 	}
 
 	opts := []query.ParamOptions{
-		query.WithUntil(until.UTC().Format(time.RFC3339)),
+		query.WithUntil(until.UTC().Format(logTime)),
 		query.WithSortOrder("DESCENDING"),
 		query.WithLimit(int64(c.logPage(maxEvents))),
 	}
@@ -47,7 +51,7 @@ func (c *Client) SystemLog(ctx context.Context, q remediation.LogQuery) ([]remed
 		opts = append(opts, query.WithFilter(f))
 	}
 	if !q.Since.IsZero() {
-		opts = append(opts, query.WithSince(q.Since.UTC().Format(time.RFC3339)))
+		opts = append(opts, query.WithSince(q.Since.UTC().Format(logTime)))
 	}
 	qp := query.NewQueryParams(opts...)
 

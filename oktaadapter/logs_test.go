@@ -71,7 +71,7 @@ func TestSystemLogQueryAndMapping(t *testing.T) {
 		t.Errorf("filter\n got %s\nwant %s", got, wantFilter)
 	}
 	for k, want := range map[string]string{
-		"since": "2026-02-01T00:00:00Z", "until": "2026-03-01T00:30:00Z", "sortOrder": "DESCENDING", "limit": "200",
+		"since": "2026-02-01T00:00:00.000Z", "until": "2026-03-01T00:30:00.000Z", "sortOrder": "DESCENDING", "limit": "200",
 	} {
 		if got := q.Get(k); got != want {
 			t.Errorf("%s = %q, want %q", k, got, want)
@@ -98,7 +98,7 @@ func TestSystemLogStopsAtMaxEvents(t *testing.T) {
 	}
 	reqs := rec.requests()
 	// No Until given: the query is bounded at now instead of polling.
-	if got := reqs[0].Query.Get("until"); got != ft.Now().UTC().Format(time.RFC3339) {
+	if got := reqs[0].Query.Get("until"); got != ft.Now().UTC().Format(logTime) {
 		t.Errorf("until %q", got)
 	}
 	if _, ok := reqs[0].Query["since"]; ok {
