@@ -77,7 +77,9 @@ func (e Evidence) Line(l Locale) string {
 			b.WriteString(" (transaction " + e.TransactionID + ")")
 		}
 	}
-	b.WriteString(": " + e.Value)
+	if e.Value != "" {
+		b.WriteString(": " + e.Value)
+	}
 	if !e.Note.IsZero() {
 		b.WriteString(" — " + e.Note.In(l))
 	}

@@ -37,9 +37,18 @@ type Text struct {
 // T builds a Text.
 func T(en, ja string) Text { return Text{EN: en, JA: ja} }
 
-// Tf builds a Text from two format strings sharing the same arguments.
+// Tf builds a Text from two format strings sharing the same arguments. An argument
+// that is itself a Text is used in the matching language.
 func Tf(en, ja string, args ...any) Text {
-	return Text{EN: fmt.Sprintf(en, args...), JA: fmt.Sprintf(ja, args...)}
+	enArgs, jaArgs := make([]any, len(args)), make([]any, len(args))
+	for i, a := range args {
+		if x, ok := a.(Text); ok {
+			enArgs[i], jaArgs[i] = x.EN, x.JA
+		} else {
+			enArgs[i], jaArgs[i] = a, a
+		}
+	}
+	return Text{EN: fmt.Sprintf(en, enArgs...), JA: fmt.Sprintf(ja, jaArgs...)}
 }
 
 // In returns the text in locale l.

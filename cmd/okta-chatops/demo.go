@@ -42,7 +42,9 @@ func runDemo(ctx context.Context, e env) error {
 	}
 	tr := func(en, ja string, args ...any) string { return remediation.Tf(en, ja, args...).In(locale) }
 
-	s, err := startSim(e, "127.0.0.1:0")
+	// The demo plays nine stories in seconds; Okta's per-minute budgets (which the
+	// adapter paces itself under) would make it wait for the next minute.
+	s, err := startSim(e, "127.0.0.1:0", oktasim.Limits{Apps: 10000, Logs: 10000, Users: 10000, Other: 10000})
 	if err != nil {
 		return err
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/okta-chatops/okta-chatops/sim/oktasim"
@@ -14,18 +15,23 @@ import (
 // simToken is the API token the simulated org accepts. It guards nothing real.
 const simToken = "sim-okta-api-token"
 
+// scimPath is where the simulated Slack SCIM API of the Slack app is mounted.
+const scimPath = "/scim/v2/"
+
 // simServer is the seeded simulated Okta org served over HTTP on loopback.
 type simServer struct {
-	Org   *oktasim.Org
-	URL   string
-	Token string
-	srv   *http.Server
+	Org       *oktasim.Org
+	URL       string
+	Token     string
+	SCIMToken string
+	srv       *http.Server
 	done  chan error
 }
 
-// startSim seeds the org with every scenario and serves it on addr.
-func startSim(e env, addr string) (*simServer, error) {
-	org, err := oktasim.NewSeeded(oktasim.Options{Token: simToken, Logger: e.log})
+// startSim seeds the org with every scenario and serves it on addr. limits overrides
+// Okta's per-minute rate limits (zero: Okta's own).
+func startSim(e env, addr string, limits oktasim.Limits) (*simServer, error) {
+	org, err := oktasim.NewSeeded(oktasim.Options{Token: simToken, Logger: e.log, Limits: limits})
 	if err != nil {
 		return nil, fmt.Errorf("seeding the simulated org: %w", err)
 	}
@@ -34,12 +40,22 @@ func startSim(e env, addr string) (*simServer, error) {
 		org.Close()
 		return nil, usagef("cannot listen on %s: %v", addr, err)
 	}
+	slackID, ok := org.AppID(oktasim.LabelSlack)
+	if !ok {
+		org.Close()
+		_ = ln.Close()
+		return nil, errors.New("the seeded org has no Slack app")
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/", org.Handler())
+	mux.Handle(scimPath, http.StripPrefix(strings.TrimSuffix(scimPath, "/"), org.SCIMHandler(slackID, oktasim.DefaultSCIMToken)))
 	s := &simServer{
-		Org:   org,
-		URL:   "http://" + ln.Addr().String(),
-		Token: simToken,
-		srv:   &http.Server{Handler: org.Handler(), ReadHeaderTimeout: 10 * time.Second},
-		done:  make(chan error, 1),
+		Org:       org,
+		URL:       "http://" + ln.Addr().String(),
+		Token:     simToken,
+		SCIMToken: oktasim.DefaultSCIMToken,
+		srv:       &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second},
+		done:      make(chan error, 1),
 	}
 	go func() { s.done <- s.srv.Serve(ln) }()
 	return s, nil
@@ -68,12 +84,13 @@ func runSim(ctx context.Context, e env) error {
 	if addr == "" {
 		addr = "127.0.0.1:8089"
 	}
-	s, err := startSim(e, addr)
+	s, err := startSim(e, addr, oktasim.Limits{})
 	if err != nil {
 		return err
 	}
 	fmt.Fprintf(e.stdout, "Simulated Okta org on %s (Ctrl-C stops it)\n\n", s.URL)
-	fmt.Fprintf(e.stdout, "  export OKTA_ORG_URL=%s OKTA_ALLOW_HTTP=true OKTA_API_TOKEN=%s\n\n", s.URL, s.Token)
+	fmt.Fprintf(e.stdout, "  export OKTA_ORG_URL=%s OKTA_ALLOW_HTTP=true OKTA_API_TOKEN=%s\n", s.URL, s.Token)
+	fmt.Fprintf(e.stdout, "  export SLACK_SCIM_URL=%s%s SLACK_SCIM_TOKEN=%s\n\n", s.URL, scimPath, s.SCIMToken)
 	fmt.Fprintln(e.stdout, "Seeded scenarios (try: okta-chatops diagnose USER APP):")
 	for _, sc := range oktasim.Scenarios() {
 		fmt.Fprintf(e.stdout, "  %-24s %-28s %-12q %s\n", sc.Name, sc.UserLogin, sc.AppLabel, sc.Title)
