@@ -335,7 +335,7 @@ func (e *Engine) notify(ctx context.Context, r Run, evs ...AuditEvent) {
 		return
 	}
 	for _, ev := range evs {
-		e.Notifier.RunChanged(ctx, r, ev)
+		e.Notifier.RunChanged(ctx, r.Clone(), ev)
 	}
 }
 

@@ -3,6 +3,7 @@ package remediation
 import (
 	"crypto/rand"
 	"encoding/base32"
+	"slices"
 	"strings"
 	"time"
 )
@@ -168,3 +169,29 @@ func AppPauseKey(appID string) string { return "pause:" + appID }
 
 // StepKind names what a step does; the plans are sequences of them.
 type StepKind string
+
+// Clone returns a copy of r that shares no memory with it, for handing a run to
+// someone (a notifier) while the engine keeps working on the original.
+func (r Run) Clone() Run {
+	r.Steps = slices.Clone(r.Steps)
+	r.Decisions = slices.Clone(r.Decisions)
+	r.Approvers = slices.Clone(r.Approvers)
+	r.Snapshot.RegroupIDs = slices.Clone(r.Snapshot.RegroupIDs)
+	if p := r.Snapshot.Provisioning; p != nil {
+		cp := *p
+		r.Snapshot.Provisioning = &cp
+	}
+	for i, s := range r.Steps {
+		// StartedAt and EndedAt point at times the engine replaces, never mutates, but
+		// copy them anyway so a receiver may keep them.
+		if s.StartedAt != nil {
+			v := *s.StartedAt
+			r.Steps[i].StartedAt = &v
+		}
+		if s.EndedAt != nil {
+			v := *s.EndedAt
+			r.Steps[i].EndedAt = &v
+		}
+	}
+	return r
+}

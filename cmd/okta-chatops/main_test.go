@@ -1,0 +1,142 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/okta-chatops/okta-chatops/config"
+	"github.com/okta-chatops/okta-chatops/sim/oktasim"
+)
+
+// runCLI runs the command line as main does, with the given environment.
+func runCLI(t *testing.T, envVars map[string]string, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	e := env{
+		args: args, stdout: &out, stderr: &errb,
+		src: config.Source{Getenv: func(k string) string { return envVars[k] }, ReadFile: os.ReadFile},
+		log: slog.New(slog.NewTextHandler(io.Discard, nil)),
+	}
+	code = run(context.Background(), e)
+	return code, out.String(), errb.String()
+}
+
+func simEnv(t *testing.T) (map[string]string, *simServer) {
+	t.Helper()
+	s, err := startSim(env{log: slog.New(slog.NewTextHandler(io.Discard, nil))}, "127.0.0.1:0", oktasim.Limits{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = s.Close() })
+	return map[string]string{"OKTA_ORG_URL": s.URL, "OKTA_API_TOKEN": s.Token, "OKTA_ALLOW_HTTP": "true"}, s
+}
+
+func TestDiagnoseJSONContract(t *testing.T) {
+	vars, _ := simEnv(t)
+	code, stdout, stderr := runCLI(t, vars, "diagnose", "alice@example.com", "Zoom", "--json")
+	if code != 0 {
+		t.Fatalf("exit %d, stderr %s", code, stderr)
+	}
+	dec := json.NewDecoder(strings.NewReader(stdout))
+	var got struct {
+		User     map[string]any `json:"user"`
+		App      map[string]any `json:"app"`
+		Findings []struct {
+			Code     string   `json:"code"`
+			Severity string   `json:"severity"`
+			Summary  string   `json:"summary"`
+			Evidence []string `json:"evidence"`
+			Plans    []string `json:"plans"`
+		} `json:"findings"`
+	}
+	if err := dec.Decode(&got); err != nil {
+		t.Fatalf("stdout is not one JSON object: %v\n%s", err, stdout)
+	}
+	if dec.More() {
+		t.Error("stdout holds more than one JSON value")
+	}
+	if got.User["id"] == "" || got.User["login"] != "alice@example.com" || got.App["label"] != "Zoom" || got.App["id"] == "" {
+		t.Errorf("user/app = %v %v", got.User, got.App)
+	}
+	if len(got.Findings) != 1 || got.Findings[0].Code != "STALE_EXTERNAL_ID" || got.Findings[0].Severity != "error" ||
+		strings.Join(got.Findings[0].Plans, ",") != "reassign,reset_external_id" || got.Findings[0].Summary == "" ||
+		!strings.Contains(strings.Join(got.Findings[0].Evidence, "\n"), "No user returned for user") {
+		t.Errorf("findings = %+v", got.Findings)
+	}
+}
+
+func TestDiagnoseJapanese(t *testing.T) {
+	vars, _ := simEnv(t)
+	vars["OKTA_CHATOPS_LOCALE"] = "ja"
+	code, stdout, _ := runCLI(t, vars, "diagnose", "bob@example.com", "Slack")
+	if code != 0 || !strings.Contains(stdout, "根拠") || !strings.Contains(stdout, "SAAS_USER_DEACTIVATED") {
+		t.Errorf("exit %d:\n%s", code, stdout)
+	}
+}
+
+func TestDiagnoseExitCodes(t *testing.T) {
+	vars, _ := simEnv(t)
+	tests := []struct {
+		name   string
+		vars   map[string]string
+		args   []string
+		code   int
+		stderr string
+	}{
+		{"no user", vars, []string{"diagnose", "--json"}, 2, "no USER given"},
+		{"unknown flag", vars, []string{"diagnose", "alice@example.com", "--jsn"}, 2, "unknown flag --jsn"},
+		{"no configuration", map[string]string{}, []string{"diagnose", "alice@example.com"}, 2, "OKTA_ORG_URL is not set"},
+		{"http without allow", map[string]string{"OKTA_ORG_URL": vars["OKTA_ORG_URL"], "OKTA_API_TOKEN": "x"}, []string{"diagnose", "a@b.c"}, 2, "OKTA_ALLOW_HTTP"},
+		{"wrong token", map[string]string{"OKTA_ORG_URL": vars["OKTA_ORG_URL"], "OKTA_API_TOKEN": "wrong", "OKTA_ALLOW_HTTP": "true"}, []string{"diagnose", "alice@example.com"}, 2, "OKTA_API_TOKEN"},
+		{"unknown user", vars, []string{"diagnose", "nobody@example.com", "--json"}, 1, "Not found in Okta"},
+		{"unknown app", vars, []string{"diagnose", "alice@example.com", "No Such App"}, 1, "No Such App"},
+		{"unreachable okta", map[string]string{"OKTA_ORG_URL": "http://127.0.0.1:1", "OKTA_API_TOKEN": "x", "OKTA_ALLOW_HTTP": "true"}, []string{"diagnose", "a@b.c"}, 1, "could not be reached"},
+		{"unknown command", vars, []string{"frobnicate"}, 2, "unknown command"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, stdout, stderr := runCLI(t, tt.vars, tt.args...)
+			if code != tt.code || !strings.Contains(stderr, tt.stderr) {
+				t.Errorf("exit %d stderr %q, want %d and %q", code, stderr, tt.code, tt.stderr)
+			}
+			if strings.Count(strings.TrimSpace(stderr), "\n") != 0 {
+				t.Errorf("stderr is not one line: %q", stderr)
+			}
+			if stdout != "" {
+				t.Errorf("stdout not empty on failure: %q", stdout)
+			}
+			if strings.Contains(stderr, "wrong") && tt.name == "wrong token" {
+				t.Errorf("the token leaked into the error: %s", stderr)
+			}
+		})
+	}
+}
+
+func TestDemo(t *testing.T) {
+	if testing.Short() {
+		t.Skip("the demo plays every scenario")
+	}
+	code, stdout, stderr := runCLI(t, map[string]string{}, "demo")
+	if code != 0 {
+		t.Fatalf("demo exit %d: %s\n%s", code, stderr, stdout)
+	}
+	if !strings.Contains(stdout, "(9/9)") || strings.Count(stdout, "healed: the diagnosis is HEALTHY again") != 4 {
+		t.Errorf("demo transcript:\n%s", stdout)
+	}
+}
+
+func TestAuditExportEmbedded(t *testing.T) {
+	code, stdout, stderr := runCLI(t, map[string]string{}, "audit", "export", "--since", "24h")
+	if code != 0 || stdout != "" {
+		t.Errorf("exit %d stdout %q stderr %q", code, stdout, stderr)
+	}
+	if code, _, stderr := runCLI(t, map[string]string{}, "audit", "export", "--since", "yesterday"); code != 2 || !strings.Contains(stderr, "--since") {
+		t.Errorf("bad --since: exit %d %s", code, stderr)
+	}
+}
