@@ -572,3 +572,12 @@ func (e *Engine) expire(ctx context.Context, runID string) {
 }
 
 var errNothingToDo = errors.New("nothing to do")
+
+// AttachMessage records where a run's approval request was posted, so its progress goes
+// to that message's thread.
+func (e *Engine) AttachMessage(ctx context.Context, runID, channel, ts string) (Run, error) {
+	return e.decide(ctx, runID, e.actor(), func(r *Run) ([]AuditEvent, error) {
+		r.Origin.Channel, r.Origin.ThreadTS = channel, ts
+		return nil, nil
+	})
+}

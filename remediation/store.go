@@ -33,6 +33,11 @@ type Store interface {
 	// envelopes and retries across replicas). Only one caller gets true.
 	Once(ctx context.Context, key string, ttl time.Duration) (bool, error)
 
+	// Cursor reads a named position (e.g. the last audit entry posted to Slack); "" if
+	// none was saved. SetCursor saves it.
+	Cursor(ctx context.Context, name string) (string, error)
+	SetCursor(ctx context.Context, name, value string) error
+
 	// Append adds events that change no run (a diagnosis, a lookup) to the audit trail.
 	Append(ctx context.Context, events ...AuditEvent) error
 	// Audit reads the trail, oldest first, from entries at or after since; limit ≤ 0

@@ -613,6 +613,25 @@ func testStore(t *testing.T, newHarness func(t *testing.T) harness) {
 		}
 	})
 
+	t.Run("cursors: empty until set, then the last value", func(t *testing.T) {
+		h := newHarness(t)
+		ctx := t.Context()
+		if v, err := h.store.Cursor(ctx, "audit-channel"); err != nil || v != "" {
+			t.Fatalf("unset cursor = %q, %v", v, err)
+		}
+		for _, v := range []string{"1700000000000-0", "1700000000001-3"} {
+			if err := h.store.SetCursor(ctx, "audit-channel", v); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if v, err := h.store.Cursor(ctx, "audit-channel"); err != nil || v != "1700000000001-3" {
+			t.Errorf("cursor = %q, %v", v, err)
+		}
+		if v, _ := h.store.Cursor(ctx, "other"); v != "" {
+			t.Errorf("cursors are not separate: %q", v)
+		}
+	})
+
 	t.Run("scheduler: due order, replace, cancel, limit", func(t *testing.T) {
 		h := newHarness(t)
 		ctx := t.Context()

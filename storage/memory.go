@@ -33,6 +33,7 @@ type MemoryStore struct {
 	leases  map[string]lease // locks ("lock:<key>") and Once keys ("once:<key>")
 	sweepAt int
 	tasks   map[string]remediation.Task // by taskMember
+	cursors map[string]string
 }
 
 type memRun struct {
@@ -352,4 +353,28 @@ func (m *MemoryStore) Claim(ctx context.Context, now time.Time, limit int) ([]re
 		delete(m.tasks, taskMember(t.Kind, t.RunID))
 	}
 	return due, nil
+}
+
+// Cursor implements remediation.Store.
+func (m *MemoryStore) Cursor(ctx context.Context, name string) (string, error) {
+	if err := ctx.Err(); err != nil {
+		return "", err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.cursors[name], nil
+}
+
+// SetCursor implements remediation.Store.
+func (m *MemoryStore) SetCursor(ctx context.Context, name, value string) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.cursors == nil {
+		m.cursors = map[string]string{}
+	}
+	m.cursors[name] = value
+	return nil
 }

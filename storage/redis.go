@@ -554,3 +554,23 @@ func (s *RedisStore) Claim(ctx context.Context, now time.Time, limit int) ([]rem
 	}
 	return tasks, nil
 }
+
+// Cursor implements remediation.Store.
+func (s *RedisStore) Cursor(ctx context.Context, name string) (string, error) {
+	v, err := s.c.Get(ctx, s.p+"cursor:"+name).Result()
+	if errors.Is(err, redis.Nil) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("storage: cursor %s: %w", name, err)
+	}
+	return v, nil
+}
+
+// SetCursor implements remediation.Store.
+func (s *RedisStore) SetCursor(ctx context.Context, name, value string) error {
+	if err := s.c.Set(ctx, s.p+"cursor:"+name, value, 0).Err(); err != nil {
+		return fmt.Errorf("storage: cursor %s: %w", name, err)
+	}
+	return nil
+}
