@@ -1,0 +1,244 @@
+package bot
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/okta-chatops/okta-chatops/remediation"
+)
+
+// The bot's message catalogue: every text the bot sends is built here, in English and
+// Japanese, so none can exist in one language only. Domain texts (findings, plans,
+// steps, refusals, outcomes) arrive from remediation as remediation.Text already; a
+// Text given as an argument to tf is used in the matching language.
+
+type text = remediation.Text
+
+func t(en, ja string) text               { return remediation.T(en, ja) }
+func tf(en, ja string, args ...any) text { return remediation.Tf(en, ja, args...) }
+
+func mention(id string) string {
+	switch {
+	case strings.HasPrefix(id, "S"):
+		return "<!subteam^" + id + ">"
+	case strings.HasPrefix(id, "U"), strings.HasPrefix(id, "W"):
+		return "<@" + id + ">"
+	}
+	return id
+}
+
+func mentions(ids []string) string {
+	out := make([]string, len(ids))
+	for i, id := range ids {
+		out[i] = mention(id)
+	}
+	return strings.Join(out, " ")
+}
+
+// slackDate renders at so each reader sees it in their own time zone.
+func slackDate(at time.Time) string {
+	return fmt.Sprintf("<!date^%d^{date_short_pretty} {time}|%s>", at.Unix(), at.UTC().Format("2006-01-02 15:04 UTC"))
+}
+
+func msgWorking(user, app string) text {
+	if app == "" {
+		return tf(":hourglass_flowing_sand: Diagnosing %s on all of their apps…", ":hourglass_flowing_sand: %s のすべてのアプリを診断しています…", user)
+	}
+	return tf(":hourglass_flowing_sand: Diagnosing %s on %s…", ":hourglass_flowing_sand: %s の %s を診断しています…", user, app)
+}
+
+func msgDiagnosisHeader(d remediation.Diagnosis, requester string) text {
+	if d.App == nil {
+		return tf(":mag: Diagnosis of *%s* on all of their apps (%d), asked by %s", ":mag: *%s* の全アプリ(%d 件)の診断結果(依頼者 %s)",
+			esc(d.User.Login), len(d.Apps), mention(requester))
+	}
+	return tf(":mag: Diagnosis of *%s* on *%s*, asked by %s", ":mag: *%s* の *%s* の診断結果(依頼者 %s)", esc(d.User.Login), esc(d.App.Label), mention(requester))
+}
+
+func msgSeverity(s remediation.Severity) text {
+	switch s {
+	case remediation.SevError:
+		return t(":red_circle: Error", ":red_circle: エラー")
+	case remediation.SevWarning:
+		return t(":large_yellow_circle: Warning", ":large_yellow_circle: 警告")
+	}
+	return t(":large_blue_circle: Info", ":large_blue_circle: 情報")
+}
+
+func msgEvidence() text { return t("Evidence", "根拠") }
+func msgNext() text     { return t("Next step", "次の手順") }
+func msgCaveats() text {
+	return t("Known issues of custom user types that apply", "該当するカスタム・ユーザー・タイプの既知の問題")
+}
+func msgGaps() text { return t("Could not check", "確認できなかった項目") }
+
+func msgRequestHeader(r *remediation.Run) text {
+	return tf(":hammer_and_wrench: *Fix requested:* %s for *%s* on *%s*", ":hammer_and_wrench: *対処の依頼:* %s(*%s* / *%s*)",
+		r.Plan.Title(), esc(r.Target.UserLogin), esc(r.Target.AppLabel))
+}
+
+func msgRisk(r remediation.Risk) text {
+	if r == remediation.RiskHigh {
+		return t("high — pauses provisioning for the whole app", "高 — アプリ全体のプロビジョニングを一時停止します")
+	}
+	return t("medium — touches this user only", "中 — このユーザーのみに影響します")
+}
+
+func msgRequestMeta(r *remediation.Run, risk remediation.Risk) text {
+	return tf("Requested by %s · Risk: %s · Approvers: %s (%d needed) · Expires %s",
+		"依頼者 %s · リスク: %s · 承認者: %s(%d 名必要)· 期限 %s",
+		mention(r.Requester), msgRisk(risk), mentions(r.Approvers), r.Quorum, slackDate(r.ExpiresAt))
+}
+
+func msgDryRunHeader() text {
+	return t("*Steps and the exact API calls (dry run):*", "*手順と実行される API 呼び出し(ドライラン):*")
+}
+
+func msgApprove() text { return t("Approve", "承認") }
+func msgReject() text  { return t("Reject", "却下") }
+func msgDone() text    { return t("Done", "完了") }
+
+func msgRunID(id string) text { return tf("Run `%s`", "実行 `%s`", id) }
+
+// msgDecision is the line that replaces the buttons once a run is decided or ended.
+func msgDecision(r *remediation.Run) text {
+	var last remediation.Decision
+	if n := len(r.Decisions); n > 0 {
+		last = r.Decisions[n-1]
+	}
+	switch r.State {
+	case remediation.StateAwaitingApproval:
+		if len(r.Decisions) > 0 {
+			return tf(":ballot_box_with_check: Approved by %s (%d of %d); waiting for more approvals.", ":ballot_box_with_check: %s が承認(%d / %d)。さらに承認が必要です。",
+				mention(last.By), len(r.Decisions), r.Quorum)
+		}
+		if !r.Outcome.IsZero() {
+			return tf(":arrows_counterclockwise: %s", ":arrows_counterclockwise: %s", r.Outcome)
+		}
+		return text{}
+	case remediation.StateApproved, remediation.StateRunning, remediation.StateVerifying:
+		return tf(":white_check_mark: Approved by %s — running; progress in the thread.", ":white_check_mark: %s が承認 — 実行中です。進捗はスレッドをご覧ください。", mention(last.By))
+	case remediation.StateRejected:
+		return tf(":no_entry: Rejected by %s: %s", ":no_entry: %s が却下: %s", mention(last.By), last.Reason)
+	case remediation.StateExpired:
+		return t(":hourglass: Expired without approval; nothing was changed.", ":hourglass: 承認されないまま期限切れになりました。変更は行われていません。")
+	case remediation.StateCancelled:
+		return tf(":leftwards_arrow_with_hook: Cancelled. %s", ":leftwards_arrow_with_hook: 取り消されました。%s", r.Outcome)
+	case remediation.StateSucceeded:
+		return tf(":white_check_mark: %s", ":white_check_mark: %s", r.Outcome)
+	case remediation.StateFailed, remediation.StateCompensated:
+		return tf(":x: %s", ":x: %s", r.Outcome)
+	}
+	return text{}
+}
+
+// msgProgress is the thread line for one audit event of a run ("" when the event is not
+// worth a line).
+func msgProgress(r *remediation.Run, ev remediation.AuditEvent) text {
+	step := text{}
+	if ev.Step >= 1 && ev.Step <= len(r.Steps) {
+		dr := remediation.DryRun(r)[ev.Step-1]
+		step = tf("step %d/%d — %s", "手順 %d/%d — %s", ev.Step, len(r.Steps), dr.Title)
+	}
+	switch ev.Type {
+	case remediation.AuditApproved:
+		return tf(":ballot_box_with_check: Approved by %s (%s)", ":ballot_box_with_check: %s が承認(%s)", mention(ev.Actor), ev.Detail)
+	case remediation.AuditStepStarted:
+		return tf(":arrow_forward: Started %s", ":arrow_forward: 開始: %s", step)
+	case remediation.AuditStepDone:
+		return tf(":white_check_mark: Done %s", ":white_check_mark: 完了: %s", step)
+	case remediation.AuditStepSkipped:
+		return tf(":white_check_mark: Already in place: %s", ":white_check_mark: 実施済み: %s", step)
+	case remediation.AuditStepFailed:
+		return tf(":warning: %s failed: %s", ":warning: %s が失敗: %s", step, ev.Detail)
+	case remediation.AuditStepWaiting:
+		s := r.Steps[ev.Step-1]
+		if s.Status == remediation.StepUndoWaiting {
+			return tf(":raising_hand: %s, please undo by hand: %s — then click Done.", ":raising_hand: %s さん、手動で元に戻してください: %s — 完了したら「完了」を押してください。",
+				mention(s.AssignedTo), remediation.DryRun(r)[ev.Step-1].Title)
+		}
+		return tf(":raising_hand: %s, please do %s by hand: %s — then click Done.", ":raising_hand: %s さん、%s を手動で実施してください: %s — 完了したら「完了」を押してください。",
+			mention(s.AssignedTo), step, strings.Join(remediation.DryRun(r)[ev.Step-1].Calls, "; "))
+	case remediation.AuditConfirmed:
+		return tf(":ok_hand: %s confirmed %s", ":ok_hand: %s が確認: %s", mention(ev.Actor), step)
+	case remediation.AuditCompensated:
+		if ev.Step > 0 {
+			return tf(":leftwards_arrow_with_hook: Undone: %s", ":leftwards_arrow_with_hook: 取り消し: %s", step)
+		}
+		return tf(":leftwards_arrow_with_hook: %s", ":leftwards_arrow_with_hook: %s", r.Outcome)
+	case remediation.AuditQueued:
+		return tf(":hourglass_flowing_sand: Waiting: another run (%s) is pausing provisioning on %s; this one goes next.",
+			":hourglass_flowing_sand: 待機中: 別の実行(%s)が %s のプロビジョニングを一時停止しています。その後に実行します。", r.QueuedBehind, r.Target.AppLabel)
+	case remediation.AuditResumed:
+		return tf(":repeat: Resumed after an interruption (%s)", ":repeat: 中断後に再開しました(%s)", ev.Detail)
+	case remediation.AuditReplanned:
+		return tf(":arrows_counterclockwise: Okta changed since the approval (%s): the plan was rebuilt and needs approval again.",
+			":arrows_counterclockwise: 承認後に Okta の状態が変わったため(%s)、計画を作り直しました。再度承認が必要です。", ev.Detail)
+	case remediation.AuditVerified, remediation.AuditFailed, remediation.AuditCancelled, remediation.AuditRejected, remediation.AuditExpired:
+		return msgDecision(r)
+	}
+	return text{}
+}
+
+func msgRefusal(ref *remediation.Refusal) text {
+	if len(ref.Approvers) == 0 {
+		return tf(":no_entry_sign: %s", ":no_entry_sign: %s", ref.Reason)
+	}
+	return tf(":no_entry_sign: %s Ask: %s", ":no_entry_sign: %s 依頼先: %s", ref.Reason, mentions(ref.Approvers))
+}
+
+func msgError(err error) text {
+	return tf(":warning: %s", ":warning: %s", remediation.ErrorText(err))
+}
+
+func msgBusy() text {
+	return t(":hourglass: The bot is busy; please try again in a moment.", ":hourglass: ボットが混み合っています。しばらくしてから再度お試しください。")
+}
+
+func msgUnknownUser(id string) text {
+	return tf("Slack user %s has no email address the bot can see, so their Okta account cannot be found; give their login instead.",
+		"Slack ユーザー %s のメールアドレスを取得できないため、Okta アカウントを特定できません。ログイン ID を指定してください。", mention(id))
+}
+
+func msgRejectModalTitle() text { return t("Reject the fix", "対処を却下") }
+func msgRejectModalLabel() text {
+	return t("Why? (recorded in the audit trail)", "却下の理由(監査ログに記録されます)")
+}
+func msgRejectModalSubmit() text { return t("Reject", "却下") }
+func msgCancel() text            { return t("Cancel", "キャンセル") }
+
+func msgNoRuns() text { return t("No runs found.", "実行は見つかりませんでした。") }
+
+func msgRunLine(r *remediation.Run) text {
+	return tf("`%s` %s — %s on %s — *%s* (step %d/%d), requested by %s", "`%s` %s — %s / %s — *%s*(手順 %d/%d)、依頼者 %s",
+		r.ID, r.Plan.Title(), r.Target.UserLogin, r.Target.AppLabel, r.State, min(r.Cursor+1, len(r.Steps)), len(r.Steps), mention(r.Requester))
+}
+
+func msgAuditLine(e remediation.AuditEntry) text {
+	ev := e.Event
+	subject := ""
+	if ev.RunID != "" {
+		subject = " `" + ev.RunID + "`"
+	}
+	if ev.Plan != "" {
+		subject += " " + string(ev.Plan)
+	}
+	if ev.Step > 0 {
+		subject += fmt.Sprintf(" step %d (%s)", ev.Step, ev.Kind)
+	}
+	detail := ev.Detail
+	if len(ev.Codes) > 0 {
+		codes := make([]string, len(ev.Codes))
+		for i, c := range ev.Codes {
+			codes[i] = string(c)
+		}
+		detail = strings.TrimSpace(strings.Join(codes, ", ") + " " + detail)
+	}
+	if ev.OktaRequestID != "" {
+		detail += " (okta request " + ev.OktaRequestID + ")"
+	}
+	actor := mention(ev.Actor)
+	return tf(":scroll: `%s`%s by %s at %s: %s", ":scroll: `%s`%s 実行者 %s 日時 %s: %s",
+		ev.Type, subject, actor, ev.At.UTC().Format(time.RFC3339), detail)
+}

@@ -1,0 +1,64 @@
+package bot
+
+import (
+	"context"
+
+	"github.com/slack-go/slack"
+
+	"github.com/okta-chatops/okta-chatops/remediation"
+)
+
+// RunChanged implements remediation.Notifier: it queues the change for posting and
+// never blocks the engine (a full queue drops the line; the audit trail and the audit
+// channel keep the record).
+func (b *Bot) RunChanged(ctx context.Context, r remediation.Run, ev remediation.AuditEvent) {
+	select {
+	case b.notes <- note{run: r, ev: ev}:
+	default:
+		b.log.WarnContext(ctx, "progress queue full; dropping a thread line", "run_id", r.ID, "event", ev.Type)
+	}
+}
+
+// postNotes posts run changes in order: a line in the request's thread, and the request
+// message updated when the run is decided or ends.
+func (b *Bot) postNotes(ctx context.Context) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case n := <-b.notes:
+			b.postNote(ctx, n)
+		}
+	}
+}
+
+func (b *Bot) postNote(ctx context.Context, n note) {
+	r, ev := &n.run, n.ev
+	if r.Origin.Channel == "" || r.Origin.ThreadTS == "" {
+		return // not asked for in Slack, or the request is not posted yet
+	}
+	l := b.cfg.Locale
+	log := b.log.With("run_id", r.ID, "okta_user_id", r.Target.UserID, "event", ev.Type)
+	var opts []slack.MsgOption
+	if ev.Type == remediation.AuditStepWaiting {
+		fallback, blocks := manualStepBlocks(r, ev, l)
+		opts = []slack.MsgOption{slack.MsgOptionText(fallback, false), slack.MsgOptionBlocks(blocks...)}
+	} else if line := msgProgress(r, ev); !line.IsZero() {
+		opts = []slack.MsgOption{slack.MsgOptionText(shorten(line.In(l), maxMessageText), false)}
+	}
+	if opts != nil {
+		opts = append(opts, slack.MsgOptionTS(r.Origin.ThreadTS))
+		if _, _, err := b.api.PostMessageContext(ctx, r.Origin.Channel, opts...); err != nil {
+			log.WarnContext(ctx, "posting progress", "err", err)
+		}
+	}
+	switch ev.Type {
+	case remediation.AuditApproved, remediation.AuditRejected, remediation.AuditExpired, remediation.AuditCancelled,
+		remediation.AuditReplanned, remediation.AuditVerified, remediation.AuditFailed, remediation.AuditCompensated:
+		fallback, blocks := requestBlocks(r, b.eng.Policy.Rule(r.Plan).Risk, l)
+		if _, _, _, err := b.api.UpdateMessageContext(ctx, r.Origin.Channel, r.Origin.ThreadTS,
+			slack.MsgOptionText(fallback, false), slack.MsgOptionBlocks(blocks...)); err != nil {
+			log.WarnContext(ctx, "updating the request message", "err", err)
+		}
+	}
+}
