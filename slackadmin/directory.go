@@ -58,6 +58,20 @@ func (d *Directory) UserEmail(ctx context.Context, memberID string) (string, err
 	return u.Profile.Email, nil
 }
 
+// GroupMembers lists the members of a user group (usergroups.users.list), so approver
+// sets may name user groups (remediation.GroupResolver).
+func (d *Directory) GroupMembers(ctx context.Context, groupID string) ([]string, error) {
+	const op = "usergroups.users.list"
+	if groupID == "" {
+		return nil, &remediation.RemoteError{Kind: remediation.ErrPermanent, Op: op, Summary: "empty user group ID"}
+	}
+	members, err := d.api.GetUserGroupMembersContext(ctx, groupID)
+	if err != nil {
+		return nil, webAPIError(op, err)
+	}
+	return members, nil
+}
+
 // webAPIError translates a slack-go error into a *remediation.RemoteError.
 func webAPIError(op string, err error) error {
 	var rl *slack.RateLimitedError

@@ -51,7 +51,7 @@ Usage:
                                   play the seed scenarios against simulated Okta (no credentials)
   okta-chatops sim [--addr 127.0.0.1:8089]
                                   serve the simulated Okta org with the seeded scenarios
-  okta-chatops serve              run the Slack bot (not available yet)
+  okta-chatops serve [--check]    run the Slack bot (--check: validate config and reachability, then exit)
   okta-chatops audit export [--since T]
                                   print the audit trail as JSON lines and check its hash chain
   okta-chatops version
@@ -93,7 +93,7 @@ func run(ctx context.Context, e env) int {
 	case "audit":
 		err = runAudit(ctx, e)
 	case "serve":
-		err = fmt.Errorf("%s is not available in this version yet: see README.md, \"What is not done yet\"", cmd)
+		err = runServe(ctx, e)
 	case "version", "--version":
 		fmt.Fprintln(e.stdout, "okta-chatops", version)
 	case "help", "-h", "--help":

@@ -25,7 +25,7 @@ type simServer struct {
 	Token     string
 	SCIMToken string
 	srv       *http.Server
-	done  chan error
+	done      chan error
 }
 
 // startSim seeds the org with every scenario and serves it on addr. limits overrides

@@ -1,0 +1,147 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/slack-go/slack"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/okta-chatops/okta-chatops/bot"
+	"github.com/okta-chatops/okta-chatops/config"
+	"github.com/okta-chatops/okta-chatops/remediation"
+	"github.com/okta-chatops/okta-chatops/slackadmin"
+)
+
+// runServe: `okta-chatops serve [--check]` runs the bot: Socket Mode, the remediation
+// engine and the health endpoints, until SIGINT/SIGTERM. With --check it validates the
+// configuration and reachability (Slack auth.test, the Okta token, Redis) and exits.
+func runServe(ctx context.Context, e env) error {
+	_, flags, err := parseArgs(e.args, []string{"check"}, nil)
+	if err != nil {
+		return err
+	}
+	cfg, err := config.Load(e.src)
+	if err != nil {
+		return usageError{err}
+	}
+	if err := errors.Join(cfg.RequireSlack(), cfg.RequireOkta()); err != nil {
+		return usageError{err}
+	}
+	locale, err := remediation.ParseLocale(cfg.Locale)
+	if err != nil {
+		return usageError{err}
+	}
+	policy, err := cfg.Policy(e.src.ReadFile)
+	if err != nil {
+		return usageError{err}
+	}
+	okta, err := newOkta(ctx, cfg, e)
+	if err != nil {
+		return usageError{err}
+	}
+	api := slack.New(cfg.SlackBotToken.Reveal(), slack.OptionAppLevelToken(cfg.SlackAppToken.Reveal()), slack.OptionAPIURL(cfg.SlackAPIURL))
+	people := slackadmin.NewDirectory(api)
+	policy.Groups = people
+	var saas remediation.SaaSDirectory
+	if cfg.SlackSCIMToken != "" {
+		scim, err := slackadmin.NewSCIM(slackadmin.SCIMConfig{BaseURL: cfg.SlackSCIMURL, Token: cfg.SlackSCIMToken.Reveal(), Logger: e.log})
+		if err != nil {
+			return usageError{err}
+		}
+		saas = scim
+	}
+	b, err := openBackend(ctx, cfg, e)
+	if err != nil {
+		return err
+	}
+	defer b.close()
+
+	if flags["check"] != "" {
+		return check(ctx, e, api, okta)
+	}
+	if _, err := api.AuthTestContext(ctx); err != nil {
+		return usageError{fmt.Errorf("SLACK_BOT_TOKEN was refused by Slack (auth.test: %v)", err)}
+	}
+	if len(policy.Approvers) == 0 {
+		e.log.Warn("no approvers configured (OKTA_CHATOPS_APPROVERS or the policy file): fixes can be proposed but never approved")
+	}
+	eng := &remediation.Engine{
+		Store: b.store, Scheduler: b.sched, Okta: okta, SaaS: saas, Policy: policy,
+		Logger: e.log, Owner: remediation.DefaultOwner(), VerifyTimeout: cfg.VerifyTimeout,
+	}
+	diag := &remediation.Diagnoser{Okta: okta, Logger: e.log}
+	bt := bot.New(bot.Config{Locale: locale, AuditChannel: cfg.AuditChannel, Logger: e.log, Owner: eng.Owner}, api, diag, eng, b.store, people)
+	eng.Notifier = bt
+
+	ln, err := net.Listen("tcp", cfg.HTTPAddr)
+	if err != nil {
+		return usageError{fmt.Errorf("HTTP_ADDR %s: %v", cfg.HTTPAddr, err)}
+	}
+	srv := &http.Server{Handler: healthHandler(bt, b.store), ReadHeaderTimeout: 5 * time.Second}
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error {
+		if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+			return fmt.Errorf("http: %w", err)
+		}
+		return nil
+	})
+	g.Go(func() error {
+		<-gctx.Done()
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(gctx), 5*time.Second)
+		defer cancel()
+		return srv.Shutdown(sctx)
+	})
+	g.Go(func() error { return eng.Work(gctx, 200*time.Millisecond, 10*time.Second, 4) })
+	g.Go(func() error { return bt.Run(gctx) })
+	e.log.Info("okta-chatops serving", "http_addr", ln.Addr().String(), "okta_org", cfg.OktaOrgURL, "locale", string(locale), "redis", cfg.RedisURL != "")
+	err = g.Wait()
+	if errors.Is(err, bot.ErrFatal) {
+		return fmt.Errorf("%v: check SLACK_APP_TOKEN / SLACK_BOT_TOKEN and that Socket Mode is enabled for the app", err)
+	}
+	return err
+}
+
+// healthHandler serves /healthz (the process answers) and /readyz (the Socket Mode
+// connection is up and the store answers).
+func healthHandler(bt *bot.Bot, store remediation.Store) http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "ok") })
+	mux.HandleFunc("/readyz", func(w http.ResponseWriter, r *http.Request) {
+		if !bt.Ready() {
+			http.Error(w, "slack socket mode not connected", http.StatusServiceUnavailable)
+			return
+		}
+		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+		defer cancel()
+		if _, err := store.Cursor(ctx, "readyz"); err != nil {
+			http.Error(w, "store unreachable", http.StatusServiceUnavailable)
+			return
+		}
+		fmt.Fprintln(w, "ready")
+	})
+	return mux
+}
+
+// check reports whether Slack and Okta accept the configured credentials.
+func check(ctx context.Context, e env, api *slack.Client, okta interface {
+	ListUserTypes(context.Context) ([]remediation.UserType, error)
+}) error {
+	var errs []error
+	if at, err := api.AuthTestContext(ctx); err != nil {
+		errs = append(errs, fmt.Errorf("slack auth.test: %v", err))
+	} else {
+		fmt.Fprintf(e.stdout, "slack: ok (team %s, bot user %s)\n", at.Team, at.UserID)
+	}
+	if _, err := okta.ListUserTypes(ctx); err != nil {
+		errs = append(errs, fmt.Errorf("okta: %v", remediation.ErrorText(err).EN))
+	} else {
+		fmt.Fprintln(e.stdout, "okta: ok")
+	}
+	fmt.Fprintln(e.stdout, "store: ok")
+	return errors.Join(errs...)
+}
