@@ -209,16 +209,25 @@ func (b *Bot) receive(ctx context.Context, sm *socketmode.Client) error {
 	}
 }
 
+// work handles queued envelopes until ctx ends. An envelope already taken is finished
+// even when shutdown begins meanwhile (within a bound): it was acknowledged, so Slack
+// will not send it again.
 func (b *Bot) work(ctx context.Context) {
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case j := <-b.jobs:
-			b.handle(ctx, j)
+			jctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), jobTimeout)
+			b.handle(jctx, j)
+			cancel()
 		}
 	}
 }
+
+// jobTimeout bounds the handling of one envelope (a diagnosis of many apps is the
+// slowest).
+const jobTimeout = 2 * time.Minute
 
 // handle runs one envelope, once across replicas and redeliveries.
 func (b *Bot) handle(ctx context.Context, j job) {

@@ -205,6 +205,7 @@ func (b *Bot) handleInteraction(ctx context.Context, cb slack.InteractionCallbac
 		case ActionProposePlan:
 			err = b.propose(ctx, channel, user, a.Value, l)
 		case ActionApproveRun:
+			b.adoptMessage(ctx, a.Value, channel, cb.Container.MessageTs)
 			_, err = b.eng.Approve(ctx, a.Value, user, "")
 		case ActionRejectRun:
 			err = b.openReject(ctx, cb.TriggerID, channel, user, a.Value, l)
@@ -255,6 +256,22 @@ func (b *Bot) propose(ctx context.Context, channel, user, value string, l remedi
 		b.log.WarnContext(ctx, "recording the request message", "run_id", r.ID, "err", err)
 	}
 	return nil
+}
+
+// adoptMessage records the request message of a run that lacks it (the bot stopped
+// between posting the request and recording where), so its progress still reaches the
+// thread: the click comes from that very message.
+func (b *Bot) adoptMessage(ctx context.Context, runID, channel, ts string) {
+	if channel == "" || ts == "" {
+		return
+	}
+	r, err := b.store.GetRun(ctx, runID)
+	if err != nil || r.Origin.ThreadTS != "" {
+		return
+	}
+	if _, err := b.eng.AttachMessage(ctx, runID, channel, ts); err != nil {
+		b.log.WarnContext(ctx, "recording the request message", "run_id", runID, "err", err)
+	}
 }
 
 // openReject asks for a reason in a modal, after checking the clicker may reject at all.

@@ -1,0 +1,300 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/okta-chatops/okta-chatops/config"
+	"github.com/okta-chatops/okta-chatops/sim/oktasim"
+	"github.com/okta-chatops/okta-chatops/sim/slacksim"
+	"github.com/okta-chatops/okta-chatops/storage/redistest"
+)
+
+// The cast of the end-to-end tests.
+const (
+	uRequester = "U0REQUEST1"
+	uApprover  = "U0APPROVE1"
+	uAlice     = "U0ALICE001"
+	cOps       = "C0OPS00001"
+	cAudit     = "C0AUDIT001"
+	botToken   = "xoxb-e2e-bot-token"
+	appToken   = "xapp-e2e-app-token"
+)
+
+// e2e is the simulated Slack workspace, the simulated Okta org (with Slack's SCIM), a
+// real redis-server, and `okta-chatops serve` itself, run through its command line.
+type e2e struct {
+	slack *slacksim.Workspace
+	okta  *simServer
+	vars  map[string]string
+	logs  *syncBuffer
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func newE2E(t *testing.T) *e2e {
+	t.Helper()
+	redisURL, _ := redistest.Start(t)
+	ws := slacksim.New(slacksim.Options{BotToken: botToken, AppToken: appToken, PingInterval: time.Second})
+	srv := httptest.NewServer(ws.Handler())
+	t.Cleanup(func() { srv.Close(); ws.Close() })
+	ws.AddUser(slacksim.User{ID: uRequester, Name: "helpdesk", Email: "helpdesk@example.com", Locale: "en-US"})
+	ws.AddUser(slacksim.User{ID: uApprover, Name: "itmanager", Email: "manager@example.com", Locale: "ja-JP"})
+	ws.AddUser(slacksim.User{ID: uAlice, Name: "alice", Email: "alice@example.com"})
+	ws.AddChannel(cOps, "it-ops", true)
+	ws.AddChannel(cAudit, "okta-audit", true)
+
+	okta, err := startSim(env{log: slog.New(slog.DiscardHandler)}, "127.0.0.1:0", oktasim.Limits{Apps: 10000, Logs: 10000, Users: 10000, Other: 10000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = okta.Close() })
+	return &e2e{
+		slack: ws, okta: okta, logs: &syncBuffer{},
+		vars: map[string]string{
+			"SLACK_BOT_TOKEN": botToken, "SLACK_APP_TOKEN": appToken, "SLACK_API_URL": srv.URL + "/api/",
+			"SLACK_SCIM_URL": okta.URL + scimPath, "SLACK_SCIM_TOKEN": okta.SCIMToken,
+			"OKTA_ORG_URL": okta.URL, "OKTA_API_TOKEN": okta.Token, "OKTA_ALLOW_HTTP": "true",
+			"REDIS_URL": redisURL, "OKTA_CHATOPS_APPROVERS": uApprover + "," + uAlice,
+			"OKTA_CHATOPS_AUDIT_CHANNEL": cAudit, "HTTP_ADDR": freeAddr(t), "VERIFY_TIMEOUT": "20s",
+		},
+	}
+}
+
+func freeAddr(t *testing.T) string {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+// serve starts `okta-chatops serve` and returns a function that stops it (as SIGTERM
+// would) and returns its exit code.
+func (x *e2e) serve(t *testing.T) (stop func() int) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan int, 1)
+	go func() {
+		e := env{
+			args: []string{"serve"}, stdout: io.Discard, stderr: x.logs,
+			src: config.Source{Getenv: func(k string) string { return x.vars[k] }, ReadFile: os.ReadFile},
+			log: slog.New(slog.NewTextHandler(x.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		}
+		done <- run(ctx, e)
+	}()
+	wctx, wcancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer wcancel()
+	if err := x.slack.WaitConnected(wctx, 1); err != nil {
+		cancel()
+		t.Fatalf("serve did not connect over Socket Mode: %v\n%s", err, x.logs.String())
+	}
+	var once sync.Once
+	code := 0
+	stop = func() int {
+		once.Do(func() {
+			cancel()
+			select {
+			case code = <-done:
+			case <-time.After(15 * time.Second):
+				t.Errorf("serve did not stop within 15s")
+				code = -1
+			}
+		})
+		return code
+	}
+	t.Cleanup(func() { stop() })
+	return stop
+}
+
+func (x *e2e) wait(t *testing.T, what string, match func(slacksim.Message) bool) slacksim.Message {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	m, err := x.slack.WaitMessage(ctx, match)
+	if err != nil {
+		var all []string
+		for _, m := range x.slack.AllMessages() {
+			all = append(all, fmt.Sprintf("[%s %s thread=%s eph=%s] %s", m.Channel, m.TS, m.ThreadTS, m.EphemeralTo, m.Text()))
+		}
+		t.Fatalf("waiting for %s: %v\nmessages:\n%s\nlogs:\n%s", what, err, strings.Join(all, "\n"), x.logs.String())
+	}
+	return m
+}
+
+func inChannel(ch string, must ...string) func(slacksim.Message) bool {
+	return func(m slacksim.Message) bool {
+		if m.Channel != ch || m.Ephemeral {
+			return false
+		}
+		for _, s := range must {
+			if !m.Contains(s) {
+				return false
+			}
+		}
+		return true
+	}
+}
+
+func ephemeralTo(user string, must string) func(slacksim.Message) bool {
+	return func(m slacksim.Message) bool {
+		return m.Ephemeral && m.EphemeralTo == user && m.Contains(must)
+	}
+}
+
+// From a slash command to a verified fix and the audit channel, over Socket Mode.
+func TestServeEndToEnd(t *testing.T) {
+	x := newE2E(t)
+	x.serve(t)
+	ctx := context.Background()
+
+	d, err := x.slack.SlashCommand(ctx, uRequester, cOps, "/okta-diagnose", "alice@example.com Zoom")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !d.Acked() || d.AckedAt.Sub(d.SentAt) > 3*time.Second {
+		t.Fatalf("slash command not acked within 3s: %+v", d)
+	}
+	diag := x.wait(t, "the diagnosis in the channel", inChannel(cOps, "STALE_EXTERNAL_ID", "No user returned for user"))
+	var proposeValue string
+	for _, b := range diag.Buttons() {
+		if b.ActionID == "propose_plan" && strings.HasPrefix(b.Value, "reset_external_id:") {
+			proposeValue = b.Value
+		}
+	}
+	if proposeValue == "" {
+		t.Fatalf("no propose_plan button for reset_external_id: %+v", diag.Buttons())
+	}
+	if _, err := x.slack.Click(ctx, uRequester, cOps, diag.TS, "propose_plan", proposeValue); err != nil {
+		t.Fatal(err)
+	}
+	req := x.wait(t, "the approval request", func(m slacksim.Message) bool {
+		_, ok := m.Button("approve_run")
+		return m.Channel == cOps && ok
+	})
+	approve, _ := req.Button("approve_run")
+	if !strings.HasPrefix(approve.Value, "run-") || !req.Contains("PUT /api/v1/apps/") || !req.Contains(`{"externalId":null}`) || !req.Contains("<@"+uApprover+">") {
+		t.Errorf("approval request lacks the run ID, dry run or approvers:\n%s", req.Text())
+	}
+	runID := approve.Value
+
+	// The requester may not approve their own request; the affected user neither.
+	if _, err := x.slack.Click(ctx, uRequester, cOps, req.TS, "approve_run", runID); err != nil {
+		t.Fatal(err)
+	}
+	x.wait(t, "the self-approval refusal", ephemeralTo(uRequester, "cannot approve"))
+	if _, err := x.slack.Click(ctx, uAlice, cOps, req.TS, "approve_run", runID); err != nil {
+		t.Fatal(err)
+	}
+	x.wait(t, "the affected user's refusal", ephemeralTo(uAlice, "your own account"))
+
+	if _, err := x.slack.Click(ctx, uApprover, cOps, req.TS, "approve_run", runID); err != nil {
+		t.Fatal(err)
+	}
+	x.wait(t, "the verified result in the thread", func(m slacksim.Message) bool {
+		return m.Channel == cOps && m.ThreadTS == req.TS && m.Contains("Fixed and verified")
+	})
+	thread := x.slack.Thread(cOps, req.TS)
+	var lines []string
+	for _, m := range thread {
+		lines = append(lines, m.Text())
+	}
+	all := strings.Join(lines, "\n")
+	for _, want := range []string{"Started step 2/5", "Done step 2/5", "Done step 5/5"} {
+		if !strings.Contains(all, want) {
+			t.Errorf("thread lacks %q:\n%s", want, all)
+		}
+	}
+	updated := x.wait(t, "the request message updated", func(m slacksim.Message) bool {
+		return m.Channel == cOps && m.TS == req.TS && m.Updated() && m.Contains("Fixed and verified")
+	})
+	if _, ok := updated.Button("approve_run"); ok {
+		t.Error("the decided request still shows its buttons")
+	}
+	x.wait(t, "the audit channel", inChannel(cAudit, "`verified`", runID))
+	for _, typ := range []string{"`diagnosed`", "`proposed`", "`approved`", "`step_done`"} {
+		x.wait(t, "audit "+typ, inChannel(cAudit, typ))
+	}
+}
+
+// A restart while a run awaits approval loses nothing: the new process takes the click.
+func TestServeRestartWhileAwaitingApproval(t *testing.T) {
+	x := newE2E(t)
+	stop := x.serve(t)
+	ctx := context.Background()
+	if _, err := x.slack.SlashCommand(ctx, uRequester, cOps, "/okta-diagnose", "bob@example.com Slack"); err != nil {
+		t.Fatal(err)
+	}
+	diag := x.wait(t, "the diagnosis", inChannel(cOps, "SAAS_USER_DEACTIVATED"))
+	b, ok := diag.Button("propose_plan")
+	if !ok || !strings.HasPrefix(b.Value, "relink_saas_user:") {
+		t.Fatalf("buttons %+v", diag.Buttons())
+	}
+	if _, err := x.slack.Click(ctx, uRequester, cOps, diag.TS, "propose_plan", b.Value); err != nil {
+		t.Fatal(err)
+	}
+	req := x.wait(t, "the approval request", func(m slacksim.Message) bool { _, ok := m.Button("approve_run"); return ok })
+	if code := stop(); code != 0 {
+		t.Fatalf("serve exited %d on stop:\n%s", code, x.logs.String())
+	}
+	x.serve(t)
+	approve, _ := req.Button("approve_run")
+	if _, err := x.slack.Click(ctx, uApprover, cOps, req.TS, "approve_run", approve.Value); err != nil {
+		t.Fatal(err)
+	}
+	x.wait(t, "the verified relink", func(m slacksim.Message) bool {
+		return m.ThreadTS == req.TS && (m.Contains("Fixed and verified") || m.Contains("対処が完了"))
+	})
+}
+
+func TestServeBadInputAndHealth(t *testing.T) {
+	x := newE2E(t)
+	x.serve(t)
+	ctx := context.Background()
+	if _, err := x.slack.SlashCommand(ctx, uRequester, cOps, "/okta-diagnose", ""); err != nil {
+		t.Fatal(err)
+	}
+	x.wait(t, "the usage answer", ephemeralTo(uRequester, "/okta-diagnose"))
+	resp, err := http.Get("http://" + x.vars["HTTP_ADDR"] + "/readyz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Errorf("/readyz = %d while connected", resp.StatusCode)
+	}
+}
+
+func TestServeRefusesBadConfiguration(t *testing.T) {
+	code, _, stderr := runCLI(t, map[string]string{"SLACK_BOT_TOKEN": "xoxp-wrong"}, "serve")
+	if code != 2 || !strings.Contains(stderr, "SLACK_BOT_TOKEN must start with xoxb-") || !strings.Contains(stderr, "OKTA_ORG_URL") {
+		t.Errorf("exit %d: %s", code, stderr)
+	}
+}
