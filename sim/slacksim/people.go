@@ -30,7 +30,11 @@ func (w *Workspace) personJSON(u User) map[string]any {
 // shows it: ephemeral to the user, or in the channel with response_type in_channel.
 func (w *Workspace) SlashCommand(ctx context.Context, userID, channelID, command, text string) (Delivery, error) {
 	w.mu.Lock()
-	u := w.userLocked(userID)
+	u, err := w.actorLocked(userID)
+	if err != nil {
+		w.mu.Unlock()
+		return Delivery{}, err
+	}
 	chName := channelID
 	if ch := w.channelLocked(channelID); ch != nil {
 		chName = ch.name
@@ -113,7 +117,11 @@ func (w *Workspace) Click(ctx context.Context, userID, channelID, messageTS, act
 		w.mu.Unlock()
 		return Delivery{}, fmt.Errorf("slacksim: click by %s on %s/%s: no button action_id=%q value=%q: %w", userID, channelID, messageTS, actionID, value, ErrNotRendered)
 	}
-	u := w.userLocked(userID)
+	u, err := w.actorLocked(userID)
+	if err != nil {
+		w.mu.Unlock()
+		return Delivery{}, err
+	}
 	chName := channelID
 	if ch := w.channelLocked(channelID); ch != nil {
 		chName = ch.name
@@ -190,7 +198,11 @@ func (w *Workspace) Submit(ctx context.Context, userID, viewID string, values ma
 		w.mu.Unlock()
 		return Delivery{}, fmt.Errorf("slacksim: submit %s: %w", viewID, err)
 	}
-	u := w.userLocked(userID)
+	u, err := w.actorLocked(userID)
+	if err != nil {
+		w.mu.Unlock()
+		return Delivery{}, err
+	}
 	view := w.viewJSON(v)
 	view["state"] = map[string]any{"values": state}
 	p := map[string]any{
@@ -318,6 +330,42 @@ func (w *Workspace) applyViewResponse(v *View, raw json.RawMessage) string {
 		v.Closed = true
 	}
 	return ""
+}
+
+// Event delivers an Events API event (for example an app_mention) in Slack's
+// event_callback wrapper, as an events_api envelope.
+func (w *Workspace) Event(ctx context.Context, event map[string]any) (Delivery, error) {
+	w.mu.Lock()
+	eventID := fmt.Sprintf("Ev0SIM%06d", w.nextSeqLocked())
+	now := w.now()
+	w.mu.Unlock()
+	payload, err := json.Marshal(map[string]any{
+		"token":      verificationToken,
+		"team_id":    w.opts.TeamID,
+		"api_app_id": w.opts.AppID,
+		"event":      event,
+		"type":       "event_callback",
+		"event_id":   eventID,
+		"event_time": now.Unix(),
+		"authorizations": []any{map[string]any{
+			"enterprise_id": nil, "team_id": w.opts.TeamID, "user_id": w.opts.BotUserID,
+			"is_bot": true, "is_enterprise_install": false,
+		}},
+		"is_ext_shared_channel": false,
+	})
+	if err != nil {
+		return Delivery{}, fmt.Errorf("slacksim: encoding event: %w", err)
+	}
+	return w.deliver(ctx, &envelope{id: newEnvelopeID(), typ: "events_api", payload: payload})
+}
+
+// actorLocked returns the person acting; a deactivated account cannot act.
+func (w *Workspace) actorLocked(id string) (User, error) {
+	u := w.userLocked(id)
+	if u.Deleted {
+		return u, fmt.Errorf("slacksim: %s is deactivated and cannot use Slack", id)
+	}
+	return u, nil
 }
 
 // Now is the workspace clock, for tests that reason about trigger expiry.

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/slack-go/slack"
+	"github.com/slack-go/slack/slackevents"
 	"github.com/slack-go/slack/socketmode"
 
 	"github.com/okta-chatops/okta-chatops/sim/slacksim"
@@ -206,5 +207,68 @@ func TestAppsConnectionsOpenNeedsAppToken(t *testing.T) {
 	_, url, err := e.api.StartSocketModeContext(ctx)
 	if err != nil || !strings.HasPrefix(url, "ws://"+strings.TrimPrefix(e.srv.URL, "http://")+"/link/?ticket=") {
 		t.Errorf("url = %q, err = %v", url, err)
+	}
+}
+
+func TestEventsAPIEnvelope(t *testing.T) {
+	e := newEnv(t, slacksim.Options{})
+	ctx := testCtx(t)
+	b := e.startBot(t)
+	if err := e.ws.WaitConnected(ctx, 1); err != nil {
+		t.Fatal(err)
+	}
+	res := async(func() (slacksim.Delivery, error) {
+		return e.ws.Event(ctx, map[string]any{
+			"type": "app_mention", "user": alice, "channel": general,
+			"text": "<@" + slacksim.DefaultBotUserID + "> help", "ts": "1700000000.000100",
+		})
+	})
+	ev := b.next(t, ctx, socketmode.EventTypeEventsAPI)
+	outer, ok := ev.Data.(slackevents.EventsAPIEvent)
+	if !ok || outer.Type != slackevents.CallbackEvent || outer.TeamID != slacksim.DefaultTeamID {
+		t.Fatalf("events_api data = %#v", ev.Data)
+	}
+	mention, ok := outer.InnerEvent.Data.(*slackevents.AppMentionEvent)
+	if !ok || mention.User != alice || mention.Channel != general {
+		t.Fatalf("inner event = %#v", outer.InnerEvent.Data)
+	}
+	if ev.Request.AcceptsResponsePayload {
+		t.Errorf("events_api envelopes do not accept a response payload")
+	}
+	b.sm.Ack(*ev.Request)
+	if r := wait(t, ctx, res); r.err != nil || r.d.Type != "events_api" {
+		t.Fatalf("%+v %v", r.d, r.err)
+	}
+}
+
+func TestDeactivatedUserCannotAct(t *testing.T) {
+	e := newEnv(t, slacksim.Options{})
+	ctx := testCtx(t)
+	if err := e.ws.SetUserDeleted(alice, true); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.ws.SlashCommand(ctx, alice, general, "/okta-help", ""); err == nil {
+		t.Errorf("a deactivated user ran a command")
+	}
+}
+
+func TestCloseEndsDeliveriesAndConnections(t *testing.T) {
+	e := newEnv(t, slacksim.Options{AckTimeout: time.Minute})
+	ctx := testCtx(t)
+	b := e.startBot(t)
+	if err := e.ws.WaitConnected(ctx, 1); err != nil {
+		t.Fatal(err)
+	}
+	res := async(func() (slacksim.Delivery, error) { return e.ws.SlashCommand(ctx, alice, general, "/okta-help", "") })
+	b.next(t, ctx, socketmode.EventTypeSlashCommand) // never acked
+	e.ws.Close()
+	if r := wait(t, ctx, res); !errors.Is(r.err, slacksim.ErrClosed) {
+		t.Errorf("pending delivery after Close: %v", r.err)
+	}
+	if n := e.ws.Connections(); n != 0 {
+		t.Errorf("%d connections after Close", n)
+	}
+	if _, err := e.api.AuthTestContext(ctx); err == nil {
+		t.Errorf("Web API answers after Close")
 	}
 }

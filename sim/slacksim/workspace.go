@@ -361,7 +361,7 @@ func (w *Workspace) learnBase(r *http.Request) {
 	w.mu.Unlock()
 }
 
-// userOrStub returns the user, or a stub so that payloads can still be built for
+// userLocked returns the user, or a stub so that payloads can still be built for
 // an ID the test did not seed.
 func (w *Workspace) userLocked(id string) User {
 	if u, ok := w.users[id]; ok {
