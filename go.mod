@@ -3,6 +3,7 @@ module github.com/okta-chatops/okta-chatops
 go 1.26.8
 
 require (
+	github.com/gorilla/websocket v1.5.3
 	github.com/okta/okta-sdk-golang/v2 v2.20.0
 	github.com/redis/go-redis/v9 v9.23.0
 	github.com/slack-go/slack v0.35.0
@@ -15,7 +16,6 @@ require (
 	github.com/cenkalti/backoff/v4 v4.1.3 // indirect
 	github.com/cespare/xxhash/v2 v2.3.0 // indirect
 	github.com/go-jose/go-jose/v3 v3.0.0 // indirect
-	github.com/gorilla/websocket v1.5.3 // indirect
 	github.com/kelseyhightower/envconfig v1.4.0 // indirect
 	github.com/patrickmn/go-cache v0.0.0-20180815053127-5633e0862627 // indirect
 	go.uber.org/atomic v1.12.0 // indirect

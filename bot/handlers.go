@@ -241,8 +241,12 @@ func (b *Bot) propose(ctx context.Context, channel, user, value string, l remedi
 	if d.User.Email != "" {
 		affected, _ = b.people.LookupByEmail(ctx, d.User.Email) // best effort: used to refuse self-approval
 	}
+	manager := ""
+	if b.eng.Policy.Rule(plan).Manager {
+		manager = b.managerOf(ctx, user)
+	}
 	r, err := b.eng.Propose(ctx, remediation.ProposeRequest{Diagnosis: d, AppID: appID, Plan: plan, Requester: user,
-		AffectedSlackUser: affected, Origin: remediation.Origin{Channel: channel, Locale: l}})
+		AffectedSlackUser: affected, RequesterManager: manager, Origin: remediation.Origin{Channel: channel, Locale: l}})
 	if err != nil {
 		return err
 	}
@@ -256,6 +260,29 @@ func (b *Bot) propose(ctx context.Context, channel, user, value string, l remedi
 		b.log.WarnContext(ctx, "recording the request message", "run_id", r.ID, "err", err)
 	}
 	return nil
+}
+
+// managerOf finds the Slack ID of a Slack member's Okta manager: member → email →
+// Okta user → managerId → manager's email → Slack member. "" when any link is missing.
+func (b *Bot) managerOf(ctx context.Context, member string) string {
+	email, err := b.people.UserEmail(ctx, member)
+	if err != nil {
+		return ""
+	}
+	u, err := b.diag.Okta.FindUser(ctx, email)
+	if err != nil || u.ManagerID == "" {
+		return ""
+	}
+	m, err := b.diag.Okta.FindUser(ctx, u.ManagerID)
+	if err != nil || m.Email == "" {
+		return ""
+	}
+	id, err := b.people.LookupByEmail(ctx, m.Email)
+	if err != nil {
+		b.log.InfoContext(ctx, "the requester's manager is not in Slack", "slack_user_id", member, "err", err)
+		return ""
+	}
+	return id
 }
 
 // adoptMessage records the request message of a run that lacks it (the bot stopped

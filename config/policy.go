@@ -23,6 +23,7 @@ import (
 //	    approvers: [S0789IJKL]
 //	    quorum: 2
 //	    expiry: 4h
+//	    manager: true      # the requester's Okta manager may approve too
 type policyFile struct {
 	Default policyRule            `yaml:"default"`
 	Plans   map[string]policyRule `yaml:"plans"`
@@ -33,6 +34,7 @@ type policyRule struct {
 	Approvers []string      `yaml:"approvers"`
 	Quorum    int           `yaml:"quorum"`
 	Expiry    time.Duration `yaml:"expiry"`
+	Manager   bool          `yaml:"manager"`
 }
 
 // Policy builds the approval policy: OKTA_CHATOPS_APPROVERS and APPROVAL_TTL, with the
@@ -69,7 +71,7 @@ func (c Config) Policy(readFile func(string) ([]byte, error)) (*remediation.Poli
 		if r.Risk != "" && r.Risk != string(remediation.RiskMedium) && r.Risk != string(remediation.RiskHigh) {
 			errs = append(errs, fmt.Errorf("%s: risk must be medium or high, not %q", where, r.Risk))
 		}
-		return remediation.PlanRule{Risk: remediation.Risk(r.Risk), Approvers: r.Approvers, Quorum: r.Quorum, Expiry: r.Expiry}
+		return remediation.PlanRule{Risk: remediation.Risk(r.Risk), Approvers: r.Approvers, Quorum: r.Quorum, Expiry: r.Expiry, Manager: r.Manager}
 	}
 	def := check("default", f.Default)
 	if len(def.Approvers) > 0 {
@@ -91,12 +93,13 @@ func (c Config) Policy(readFile func(string) ([]byte, error)) (*remediation.Poli
 		if rule.Risk == "" {
 			rule.Risk = def.Risk
 		}
+		rule.Manager = rule.Manager || def.Manager
 		p.Plans[id] = rule
 	}
-	if def.Quorum > 0 {
+	if def.Quorum > 0 || def.Manager {
 		for _, id := range []remediation.PlanID{remediation.PlanReassign, remediation.PlanResetExternalID, remediation.PlanRelinkSaaSUser} {
 			if _, ok := p.Plans[id]; !ok {
-				p.Plans[id] = remediation.PlanRule{Quorum: def.Quorum, Risk: def.Risk}
+				p.Plans[id] = remediation.PlanRule{Quorum: def.Quorum, Risk: def.Risk, Manager: def.Manager}
 			}
 		}
 	}

@@ -61,3 +61,16 @@ func TestPolicyFileErrors(t *testing.T) {
 		}
 	}
 }
+
+func TestPolicyManager(t *testing.T) {
+	c := Config{Approvers: []string{"U1"}, PolicyFile: "/p.yaml"}
+	p, err := c.Policy(func(string) ([]byte, error) {
+		return []byte("plans:\n  reset_external_id:\n    manager: true\n"), nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !p.Rule(remediation.PlanResetExternalID).Manager || p.Rule(remediation.PlanReassign).Manager {
+		t.Errorf("manager rules: %+v", p.Plans)
+	}
+}

@@ -531,3 +531,31 @@ func (r *rig) audited(t *testing.T, typ remediation.AuditType, runID string) boo
 	}
 	return false
 }
+
+// With manager approval in the policy, the requester's manager may approve too.
+func TestManagerMayApprove(t *testing.T) {
+	r := memoryRig(t)
+	r.policy.Plans = map[remediation.PlanID]remediation.PlanRule{remediation.PlanResetExternalID: {Manager: true}}
+	e := r.engine(t, "A")
+	_, diag := r.diagnose(t, "stale_external_id")
+	run, err := e.Propose(context.Background(), remediation.ProposeRequest{Diagnosis: diag, Plan: remediation.PlanResetExternalID,
+		Requester: requester, RequesterManager: "UMANAGER01"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.Approve(context.Background(), run.ID, "UMANAGER01", "my report"); err != nil {
+		t.Errorf("the requester's manager could not approve: %v", err)
+	}
+	// Without the rule, a manager passed along is not an approver.
+	r2 := memoryRig(t)
+	e2 := r2.engine(t, "A")
+	_, diag2 := r2.diagnose(t, "stale_external_id")
+	run2, err := e2.Propose(context.Background(), remediation.ProposeRequest{Diagnosis: diag2, Plan: remediation.PlanResetExternalID,
+		Requester: requester, RequesterManager: "UMANAGER01"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e2.Approve(context.Background(), run2.ID, "UMANAGER01", ""); !errors.Is(err, remediation.ErrDenied) {
+		t.Errorf("manager approved without the rule: %v", err)
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"slices"
 	"strconv"
 	"time"
 
@@ -135,7 +136,10 @@ type ProposeRequest struct {
 	Requester string
 	// AffectedSlackUser is the affected user's Slack ID, when known (they cannot approve).
 	AffectedSlackUser string
-	Origin            Origin
+	// RequesterManager is the Slack ID of the requester's Okta manager, when the plan's
+	// rule asks for manager approval and the caller could find them.
+	RequesterManager string
+	Origin           Origin
 }
 
 // Propose builds the plan against Okta as it is now, saves the run awaiting approval
@@ -172,6 +176,9 @@ func (e *Engine) Propose(ctx context.Context, req ProposeRequest) (Run, error) {
 	}
 	if err := e.plan(ctx, &r, req.Diagnosis.User); err != nil {
 		return Run{}, err
+	}
+	if m := req.RequesterManager; m != "" && e.Policy.Rule(r.Plan).Manager && !slices.Contains(r.Approvers, m) {
+		r.Approvers = append(slices.Clone(r.Approvers), m)
 	}
 	if len(r.Approvers) == 0 {
 		return Run{}, refuse("No approvers are configured for %s: set OKTA_CHATOPS_APPROVERS (or the policy file).", "%s の承認者が設定されていません。OKTA_CHATOPS_APPROVERS(またはポリシーファイル)を設定してください。", r.Plan)

@@ -32,6 +32,9 @@ type PlanRule struct {
 	Approvers []string      `json:"approvers,omitempty" yaml:"approvers"` // Slack user (U…/W…) and user-group (S…) IDs
 	Quorum    int           `json:"quorum,omitempty" yaml:"quorum"`       // distinct approvals needed (default 1)
 	Expiry    time.Duration `json:"expiry,omitempty" yaml:"expiry"`       // default APPROVAL_TTL
+	// Manager adds the requester's Okta manager (their profile's managerId, found in
+	// Slack by email) to the approvers of this plan.
+	Manager bool `json:"manager,omitempty" yaml:"manager"`
 }
 
 // Policy decides who may approve which plan, how many must, and for how long a request
