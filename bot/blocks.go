@@ -172,6 +172,9 @@ func requestBlocks(r *remediation.Run, risk remediation.Risk, l remediation.Loca
 		for _, c := range s.Calls {
 			fmt.Fprintf(&b, "\n      `%s`", esc(shorten(c, 600)))
 		}
+		if !s.Instructions.IsZero() {
+			fmt.Fprintf(&b, "\n      :raising_hand: %s", esc(s.Instructions.In(l)))
+		}
 		if cur.Len()+b.Len() > maxSectionText {
 			blocks = append(blocks, section(cur.String()))
 			cur.Reset()

@@ -155,11 +155,13 @@ func msgProgress(r *remediation.Run, ev remediation.AuditEvent) text {
 	case remediation.AuditStepWaiting:
 		s := r.Steps[ev.Step-1]
 		if s.Status == remediation.StepUndoWaiting {
-			return tf(":raising_hand: %s, please undo by hand: %s — then click Done.", ":raising_hand: %s さん、手動で元に戻してください: %s — 完了したら「完了」を押してください。",
-				mention(s.AssignedTo), remediation.DryRun(r)[ev.Step-1].Title)
+			return tf(":raising_hand: %s, the fix failed; please undo %s by hand: %s", ":raising_hand: %s さん、対処に失敗しました。%s を手動で元に戻してください: %s",
+				mention(s.AssignedTo), step, remediation.T(
+					"Admin Console → Applications → "+r.Target.AppLabel+" → Provisioning → To App: turn back on what was on before, then click Done.",
+					"管理コンソール → Applications → "+r.Target.AppLabel+" → Provisioning → To App: 元々オンだった設定をオンに戻してから「完了」を押してください。"))
 		}
-		return tf(":raising_hand: %s, please do %s by hand: %s — then click Done.", ":raising_hand: %s さん、%s を手動で実施してください: %s — 完了したら「完了」を押してください。",
-			mention(s.AssignedTo), step, strings.Join(remediation.DryRun(r)[ev.Step-1].Calls, "; "))
+		return tf(":raising_hand: %s, please do %s by hand: %s", ":raising_hand: %s さん、%s を手動で実施してください: %s",
+			mention(s.AssignedTo), step, remediation.DryRun(r)[ev.Step-1].Instructions)
 	case remediation.AuditConfirmed:
 		return tf(":ok_hand: %s confirmed %s", ":ok_hand: %s が確認: %s", mention(ev.Actor), step)
 	case remediation.AuditCompensated:

@@ -143,7 +143,7 @@ func (e *Engine) stepOne(ctx context.Context, r *Run, defs map[StepKind]stepDef)
 	if def.manual {
 		s.Status, s.StartedAt, s.AssignedTo = StepWaiting, &now, r.Requester
 		ev := e.stepEvent(r, AuditStepWaiting, i)
-		ev.Detail = "asked " + r.Requester + ": " + def.calls(r)[0]
+		ev.Detail = "asked " + r.Requester + ": " + def.instructions(r).EN
 		return true, e.save(ctx, r, ev)
 	}
 	resume := s.Status == StepRunning || s.Attempts > 0
@@ -262,7 +262,7 @@ func (e *Engine) compensateOne(ctx context.Context, r *Run, defs map[StepKind]st
 		now := e.now()
 		s.Status, s.StartedAt, s.AssignedTo, s.ConfirmedBy = StepUndoWaiting, &now, r.Requester, ""
 		ev := e.stepEvent(r, AuditStepWaiting, i)
-		ev.Detail = "asked " + r.Requester + " to undo: " + manualProvisioning(r, true)[0]
+		ev.Detail = "asked " + r.Requester + " to undo: " + manualProvisioning(r, true).EN
 		return true, e.save(ctx, r, ev)
 	}
 	if undo && def.undo != nil {

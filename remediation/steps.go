@@ -65,10 +65,13 @@ func BuildSteps(p PlanID, s Snapshot) ([]StepKind, error) {
 type stepDef struct {
 	title  Text
 	manual bool
-	calls  func(r *Run) []string
-	check  func(ctx context.Context, e *Engine, r *Run) (bool, error)
-	do     func(ctx context.Context, e *Engine, r *Run) error
-	undo   func(ctx context.Context, e *Engine, r *Run) error
+	// calls lists the exact API calls (none for a manual step); instructions says what a
+	// person does for a manual one.
+	calls        func(r *Run) []string
+	instructions func(r *Run) Text
+	check        func(ctx context.Context, e *Engine, r *Run) (bool, error)
+	do           func(ctx context.Context, e *Engine, r *Run) error
+	undo         func(ctx context.Context, e *Engine, r *Run) error
 }
 
 func appUserPath(r *Run) string {
@@ -130,12 +133,15 @@ func sameCaps(ctx context.Context, e *Engine, r *Run, want Capabilities) (bool, 
 	return p.Capabilities == want, nil
 }
 
-// manualProvisioning is the text a person gets for a manual switch.
-func manualProvisioning(r *Run, on bool) []string {
+// manualProvisioning is what a person is asked to do for a manual switch (no API call
+// exists for it: the app has no Features API).
+func manualProvisioning(r *Run, on bool) Text {
 	if on {
-		return []string{"Admin Console → Applications → " + r.Target.AppLabel + " → Provisioning → To App: turn back on what was on before (Create Users, Update User Attributes, Deactivate Users)"}
+		return Tf("Admin Console → Applications → %s → Provisioning → To App: turn back on what was on before (Create Users, Update User Attributes, Deactivate Users), then click Done.",
+			"管理コンソール → Applications → %s → Provisioning → To App: 元々オンだった設定(Create Users、Update User Attributes、Deactivate Users)をオンに戻してから「完了」を押してください。", r.Target.AppLabel)
 	}
-	return []string{"Admin Console → Applications → " + r.Target.AppLabel + " → Provisioning → To App: turn off Create Users, Update User Attributes and Deactivate Users"}
+	return Tf("Admin Console → Applications → %s → Provisioning → To App: turn off Create Users, Update User Attributes and Deactivate Users, then click Done.",
+		"管理コンソール → Applications → %s → Provisioning → To App: Create Users、Update User Attributes、Deactivate Users をオフにしてから「完了」を押してください。", r.Target.AppLabel)
 }
 
 // stepDefs is the catalogue of step kinds.
@@ -199,9 +205,10 @@ func stepDefs() map[StepKind]stepDef {
 			undo: func(ctx context.Context, e *Engine, r *Run) error { return e.restoreProvisioning(ctx, r) },
 		},
 		StepProvisioningOffMan: {
-			title:  T("Ask a person to turn provisioning off in the Admin Console (no Features API)", "管理コンソールでプロビジョニングをオフにするよう担当者に依頼(Features API 非対応)"),
-			manual: true,
-			calls:  func(r *Run) []string { return manualProvisioning(r, false) },
+			title:        T("Turn provisioning off by hand in the Admin Console (the app has no Features API)", "管理コンソールで手動でプロビジョニングをオフ(Features API 非対応)"),
+			manual:       true,
+			calls:        func(*Run) []string { return nil },
+			instructions: func(r *Run) Text { return manualProvisioning(r, false) },
 		},
 		StepSaaSReactivate: {
 			title: T("Reactivate the Slack account (SCIM)", "Slack アカウントを再有効化(SCIM)"),
@@ -294,9 +301,10 @@ func stepDefs() map[StepKind]stepDef {
 			do: func(ctx context.Context, e *Engine, r *Run) error { return e.restoreProvisioning(ctx, r) },
 		},
 		StepRestoreMan: {
-			title:  T("Ask a person to turn provisioning back on in the Admin Console", "管理コンソールでプロビジョニングを元に戻すよう担当者に依頼"),
-			manual: true,
-			calls:  func(r *Run) []string { return manualProvisioning(r, true) },
+			title:        T("Turn provisioning back on by hand in the Admin Console, as it was", "管理コンソールで手動でプロビジョニングを元どおりに戻す"),
+			manual:       true,
+			calls:        func(*Run) []string { return nil },
+			instructions: func(r *Run) Text { return manualProvisioning(r, true) },
 		},
 		StepScopeGroup: {
 			title: T("Return the assignment to group management (Convert assignments)", "アサインをグループ管理に戻す(Convert assignments)"),
@@ -313,13 +321,15 @@ func stepDefs() map[StepKind]stepDef {
 	}
 }
 
-// DryRun lists, per step, its title and the exact API calls it will make.
+// DryRunStep is one step as shown before approval: its title and the exact API calls
+// it will make, or, for a manual step, what a person will be asked to do.
 type DryRunStep struct {
-	Number int      `json:"number"`
-	Kind   StepKind `json:"kind"`
-	Title  Text     `json:"title"`
-	Manual bool     `json:"manual,omitempty"`
-	Calls  []string `json:"calls"`
+	Number       int      `json:"number"`
+	Kind         StepKind `json:"kind"`
+	Title        Text     `json:"title"`
+	Manual       bool     `json:"manual,omitempty"`
+	Calls        []string `json:"calls"`
+	Instructions Text     `json:"instructions,omitzero"`
 }
 
 // DryRun renders the run's plan without doing anything.
@@ -329,6 +339,9 @@ func DryRun(r *Run) []DryRunStep {
 	for i, s := range r.Steps {
 		d := defs[s.Kind]
 		out[i] = DryRunStep{Number: i + 1, Kind: s.Kind, Title: d.title, Manual: d.manual, Calls: d.calls(r)}
+		if d.instructions != nil {
+			out[i].Instructions = d.instructions(r)
+		}
 	}
 	return out
 }

@@ -202,6 +202,9 @@ func (p *demoPlayer) fix(ctx context.Context, diag remediation.Diagnosis, plan r
 		for _, c := range st.Calls {
 			p.say("          %s", c)
 		}
+		if !st.Instructions.IsZero() {
+			p.say("          🙋 %s", st.Instructions.In(p.locale))
+		}
 	}
 	if _, err := p.eng.Approve(ctx, run.ID, demoRequester, ""); err != nil {
 		if ref, ok := remediation.AsRefusal(err); ok {
