@@ -30,7 +30,8 @@ type Config struct {
 	Locale remediation.Locale
 	// AuditChannel is OKTA_CHATOPS_AUDIT_CHANNEL ("" = no audit channel).
 	AuditChannel string
-	// Workers bounds the envelopes handled at once (default 8); Queue bounds the
+	// Workers bounds the envelopes handled at once (default 4: on a 2-core machine more
+	// concurrent work delays acks); Queue bounds the
 	// envelopes waiting for a worker (default 256).
 	Workers, Queue int
 	// Owner names this replica in locks (default host:pid).
@@ -78,7 +79,7 @@ type note struct {
 // New builds the bot. api must be configured with the app-level token for Socket Mode.
 func New(cfg Config, api *slack.Client, diag *remediation.Diagnoser, eng *remediation.Engine, store remediation.Store, people People) *Bot {
 	if cfg.Workers <= 0 {
-		cfg.Workers = 8
+		cfg.Workers = 4
 	}
 	if cfg.Queue <= 0 {
 		cfg.Queue = 256
