@@ -1,0 +1,58 @@
+package main
+
+import (
+	"os"
+	"slices"
+	"testing"
+
+	"gopkg.in/yaml.v3"
+)
+
+// The Slack app manifest must declare exactly the commands the bot answers, Socket
+// Mode, interactivity, and the least scopes the bot's calls need.
+func TestManifest(t *testing.T) {
+	b, err := os.ReadFile("../../manifest.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m struct {
+		Features struct {
+			SlashCommands []struct {
+				Command      string `yaml:"command"`
+				ShouldEscape bool   `yaml:"should_escape"`
+			} `yaml:"slash_commands"`
+		} `yaml:"features"`
+		OAuth struct {
+			Scopes struct {
+				Bot []string `yaml:"bot"`
+			} `yaml:"scopes"`
+		} `yaml:"oauth_config"`
+		Settings struct {
+			Interactivity struct {
+				Enabled bool `yaml:"is_enabled"`
+			} `yaml:"interactivity"`
+			SocketMode bool `yaml:"socket_mode_enabled"`
+		} `yaml:"settings"`
+	}
+	if err := yaml.Unmarshal(b, &m); err != nil {
+		t.Fatal(err)
+	}
+	var cmds []string
+	for _, c := range m.Features.SlashCommands {
+		cmds = append(cmds, c.Command)
+		if !c.ShouldEscape {
+			t.Errorf("%s: should_escape must be true (the parser reads <@U…> mentions)", c.Command)
+		}
+	}
+	if want := []string{"/okta-diagnose", "/okta-status", "/okta-audit", "/okta-help"}; !slices.Equal(cmds, want) {
+		t.Errorf("commands %v, want %v", cmds, want)
+	}
+	scopes := slices.Clone(m.OAuth.Scopes.Bot)
+	slices.Sort(scopes)
+	if want := []string{"chat:write", "commands", "usergroups:read", "users:read", "users:read.email"}; !slices.Equal(scopes, want) {
+		t.Errorf("scopes %v, want exactly %v", scopes, want)
+	}
+	if !m.Settings.SocketMode || !m.Settings.Interactivity.Enabled {
+		t.Error("socket mode and interactivity must be on")
+	}
+}
