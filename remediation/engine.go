@@ -80,8 +80,12 @@ func durOr(v, def time.Duration) time.Duration {
 
 func (e *Engine) lease() time.Duration         { return durOr(e.Lease, 30*time.Second) }
 func (e *Engine) verifyTimeout() time.Duration { return durOr(e.VerifyTimeout, 5*time.Minute) }
-func (e *Engine) verifyEvery() time.Duration   { return durOr(e.VerifyEvery, 5*time.Second) }
-func (e *Engine) queueRetry() time.Duration    { return durOr(e.QueueRetry, 5*time.Second) }
+
+// verifyEvery polls at least five times within VerifyTimeout.
+func (e *Engine) verifyEvery() time.Duration {
+	return min(durOr(e.VerifyEvery, 5*time.Second), e.verifyTimeout()/5)
+}
+func (e *Engine) queueRetry() time.Duration { return durOr(e.QueueRetry, 5*time.Second) }
 func (e *Engine) maxAttempts() int {
 	if e.MaxAttempts > 0 {
 		return e.MaxAttempts

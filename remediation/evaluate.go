@@ -2,17 +2,25 @@ package remediation
 
 import (
 	"errors"
-	"regexp"
 	"sort"
 	"strings"
 	"time"
 )
 
-// The failure messages of seed 000, as Okta writes them in the System Log.
-var (
-	// "... No user returned for user <externalId>": the SaaS account was deleted.
-	noUserReturnedRE = regexp.MustCompile(`No user returned for user\s+(\S+?)[.,;]?$`)
-)
+// noUserReturned reads seed 000's failure, "... No user returned for user <externalId>"
+// (the SaaS account was deleted), and returns the external ID it names.
+func noUserReturned(msg string) (string, bool) {
+	const marker = "No user returned for user"
+	i := strings.LastIndex(msg, marker)
+	if i < 0 {
+		return "", false
+	}
+	fields := strings.Fields(msg[i+len(marker):])
+	if len(fields) == 0 {
+		return "", false
+	}
+	return strings.TrimRight(fields[0], ".,;"), true
+}
 
 const userAccountInactive = "User account is inactive"
 
@@ -168,7 +176,7 @@ func appFindings(f *Facts, af *AppFacts) []Finding {
 	failure, repeated := latestFailure(f.Logs, app, au.SyncState)
 	var primary *Finding
 	switch {
-	case failure != nil && noUserReturnedRE.MatchString(failure.Message()):
+	case failure != nil && isNoUserReturned(failure.Message()):
 		primary = staleExternalID(f, af, *failure, repeated)
 	case failure != nil && strings.Contains(failure.Message(), userAccountInactive):
 		primary = saasDeactivated(f, af, *failure)
@@ -247,9 +255,10 @@ func latestFailure(logs []LogEvent, app App, syncState string) (*LogEvent, bool)
 }
 
 func sameFailure(a, b string) bool {
-	ma, mb := noUserReturnedRE.FindStringSubmatch(a), noUserReturnedRE.FindStringSubmatch(b)
-	if ma != nil && mb != nil {
-		return ma[1] == mb[1]
+	ida, oka := noUserReturned(a)
+	idb, okb := noUserReturned(b)
+	if oka && okb {
+		return ida == idb
 	}
 	return a == b
 }
@@ -282,7 +291,7 @@ func logEvidence(e LogEvent) Evidence {
 
 func staleExternalID(f *Facts, af *AppFacts, failure LogEvent, fix1Tried bool) *Finding {
 	app, au := af.App, af.AppUser
-	inMessage := noUserReturnedRE.FindStringSubmatch(failure.Message())[1]
+	inMessage, _ := noUserReturned(failure.Message())
 	fd := &Finding{
 		Code:     StaleExternalID,
 		Severity: SevError,
@@ -523,4 +532,9 @@ func errString(err error) string {
 		return ""
 	}
 	return err.Error()
+}
+
+func isNoUserReturned(msg string) bool {
+	_, ok := noUserReturned(msg)
+	return ok
 }

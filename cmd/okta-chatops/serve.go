@@ -13,6 +13,7 @@ import (
 
 	"github.com/okta-chatops/okta-chatops/bot"
 	"github.com/okta-chatops/okta-chatops/config"
+	"github.com/okta-chatops/okta-chatops/oktaadapter"
 	"github.com/okta-chatops/okta-chatops/remediation"
 	"github.com/okta-chatops/okta-chatops/slackadmin"
 )
@@ -29,20 +30,43 @@ func runServe(ctx context.Context, e env) error {
 	if err != nil {
 		return usageError{err}
 	}
+	svc, err := newService(ctx, cfg, e)
+	if err != nil {
+		return err
+	}
+	defer svc.close()
+	if flags["check"] != "" {
+		return check(ctx, e, svc.api, svc.okta)
+	}
+	return svc.run(ctx, e)
+}
+
+// service is everything `serve` runs, wired from the configuration.
+type service struct {
+	cfg   config.Config
+	api   *slack.Client
+	okta  *oktaadapter.Client
+	store remediation.Store
+	eng   *remediation.Engine
+	bot   *bot.Bot
+	close func() error
+}
+
+func newService(ctx context.Context, cfg config.Config, e env) (*service, error) {
 	if err := errors.Join(cfg.RequireSlack(), cfg.RequireOkta()); err != nil {
-		return usageError{err}
+		return nil, usageError{err}
 	}
 	locale, err := remediation.ParseLocale(cfg.Locale)
 	if err != nil {
-		return usageError{err}
+		return nil, usageError{err}
 	}
 	policy, err := cfg.Policy(e.src.ReadFile)
 	if err != nil {
-		return usageError{err}
+		return nil, usageError{err}
 	}
 	okta, err := newOkta(ctx, cfg, e)
 	if err != nil {
-		return usageError{err}
+		return nil, usageError{err}
 	}
 	api := slack.New(cfg.SlackBotToken.Reveal(), slack.OptionAppLevelToken(cfg.SlackAppToken.Reveal()), slack.OptionAPIURL(cfg.SlackAPIURL))
 	people := slackadmin.NewDirectory(api)
@@ -51,24 +75,13 @@ func runServe(ctx context.Context, e env) error {
 	if cfg.SlackSCIMToken != "" {
 		scim, err := slackadmin.NewSCIM(slackadmin.SCIMConfig{BaseURL: cfg.SlackSCIMURL, Token: cfg.SlackSCIMToken.Reveal(), Logger: e.log})
 		if err != nil {
-			return usageError{err}
+			return nil, usageError{err}
 		}
 		saas = scim
 	}
 	b, err := openBackend(ctx, cfg, e)
 	if err != nil {
-		return err
-	}
-	defer b.close()
-
-	if flags["check"] != "" {
-		return check(ctx, e, api, okta)
-	}
-	if _, err := api.AuthTestContext(ctx); err != nil {
-		return usageError{fmt.Errorf("SLACK_BOT_TOKEN was refused by Slack (auth.test: %v)", err)}
-	}
-	if len(policy.Approvers) == 0 {
-		e.log.Warn("no approvers configured (OKTA_CHATOPS_APPROVERS or the policy file): fixes can be proposed but never approved")
+		return nil, err
 	}
 	eng := &remediation.Engine{
 		Store: b.store, Scheduler: b.sched, Okta: okta, SaaS: saas, Policy: policy,
@@ -77,12 +90,22 @@ func runServe(ctx context.Context, e env) error {
 	diag := &remediation.Diagnoser{Okta: okta, Logger: e.log}
 	bt := bot.New(bot.Config{Locale: locale, AuditChannel: cfg.AuditChannel, Logger: e.log, Owner: eng.Owner}, api, diag, eng, b.store, people)
 	eng.Notifier = bt
+	return &service{cfg: cfg, api: api, okta: okta, store: b.store, eng: eng, bot: bt, close: b.close}, nil
+}
 
-	ln, err := net.Listen("tcp", cfg.HTTPAddr)
-	if err != nil {
-		return usageError{fmt.Errorf("HTTP_ADDR %s: %v", cfg.HTTPAddr, err)}
+// run serves until ctx ends or a fatal error happens.
+func (s *service) run(ctx context.Context, e env) error {
+	if _, err := s.api.AuthTestContext(ctx); err != nil {
+		return usageError{fmt.Errorf("SLACK_BOT_TOKEN was refused by Slack (auth.test: %v)", err)}
 	}
-	srv := &http.Server{Handler: healthHandler(bt, b.store), ReadHeaderTimeout: 5 * time.Second}
+	if len(s.eng.Policy.Approvers) == 0 {
+		e.log.Warn("no approvers configured (OKTA_CHATOPS_APPROVERS or the policy file): fixes can be proposed but never approved")
+	}
+	ln, err := net.Listen("tcp", s.cfg.HTTPAddr)
+	if err != nil {
+		return usageError{fmt.Errorf("HTTP_ADDR %s: %v", s.cfg.HTTPAddr, err)}
+	}
+	srv := &http.Server{Handler: healthHandler(s.bot, s.store), ReadHeaderTimeout: 5 * time.Second}
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error {
 		if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
@@ -96,9 +119,9 @@ func runServe(ctx context.Context, e env) error {
 		defer cancel()
 		return srv.Shutdown(sctx)
 	})
-	g.Go(func() error { return eng.Work(gctx, 200*time.Millisecond, 10*time.Second, 4) })
-	g.Go(func() error { return bt.Run(gctx) })
-	e.log.Info("okta-chatops serving", "http_addr", ln.Addr().String(), "okta_org", cfg.OktaOrgURL, "locale", string(locale), "redis", cfg.RedisURL != "")
+	g.Go(func() error { return s.eng.Work(gctx, 200*time.Millisecond, 10*time.Second, 4) })
+	g.Go(func() error { return s.bot.Run(gctx) })
+	e.log.Info("okta-chatops serving", "http_addr", ln.Addr().String(), "okta_org", s.cfg.OktaOrgURL, "locale", s.cfg.Locale, "redis", s.cfg.RedisURL != "")
 	err = g.Wait()
 	if errors.Is(err, bot.ErrFatal) {
 		return fmt.Errorf("%v: check SLACK_APP_TOKEN / SLACK_BOT_TOKEN and that Socket Mode is enabled for the app", err)
