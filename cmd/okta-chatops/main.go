@@ -54,6 +54,7 @@ Usage:
   okta-chatops serve [--check]    run the Slack bot (--check: validate config and reachability, then exit)
   okta-chatops audit export [--since T]
                                   print the audit trail as JSON lines and check its hash chain
+  okta-chatops health             exit 0 if the running bot's /healthz answers (container HEALTHCHECK)
   okta-chatops version
 
 Configuration comes from the environment; see README.md.
@@ -94,6 +95,8 @@ func run(ctx context.Context, e env) int {
 		err = runAudit(ctx, e)
 	case "serve":
 		err = runServe(ctx, e)
+	case "health":
+		err = runHealth(ctx, e)
 	case "version", "--version":
 		fmt.Fprintln(e.stdout, "okta-chatops", version)
 	case "help", "-h", "--help":
