@@ -144,7 +144,7 @@ func TestAuditChain(t *testing.T) {
 func TestNoUserReturned(t *testing.T) {
 	for msg, want := range map[string]string{
 		"Automatic profile push of a@b.c to app Zoom failed: Error while trying to push profile update for a@b.c: No user returned for user 8dFq2xZ": "8dFq2xZ",
-		"No user returned for user 00abc.":   "00abc",
+		"No user returned for user 00abc.":    "00abc",
 		"No user returned for user  U123 ; x": "U123",
 	} {
 		if got, ok := noUserReturned(msg); !ok || got != want {
