@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"gopkg.in/yaml.v3"
@@ -13,6 +14,8 @@ import (
 
 // policyFile is OKTA_CHATOPS_POLICY_FILE:
 //
+//	requesters: [S0123TEAM]  # who may diagnose, propose and read the audit (added to
+//	                         # OKTA_CHATOPS_REQUESTERS)
 //	default:               # applies to every plan unless overridden
 //	  approvers: [U0123ABCD, S0456EFGH]
 //	  quorum: 1
@@ -25,8 +28,9 @@ import (
 //	    expiry: 4h
 //	    manager: true      # the requester's Okta manager may approve too
 type policyFile struct {
-	Default policyRule            `yaml:"default"`
-	Plans   map[string]policyRule `yaml:"plans"`
+	Requesters []string              `yaml:"requesters"`
+	Default    policyRule            `yaml:"default"`
+	Plans      map[string]policyRule `yaml:"plans"`
 }
 
 type policyRule struct {
@@ -41,7 +45,7 @@ type policyRule struct {
 // policy file's rules on top when OKTA_CHATOPS_POLICY_FILE is set. Errors name the file
 // and the entry.
 func (c Config) Policy(readFile func(string) ([]byte, error)) (*remediation.Policy, error) {
-	p := &remediation.Policy{Approvers: c.Approvers, TTL: c.ApprovalTTL, Plans: map[remediation.PlanID]remediation.PlanRule{}}
+	p := &remediation.Policy{Approvers: c.Approvers, Requesters: c.Requesters, TTL: c.ApprovalTTL, Plans: map[remediation.PlanID]remediation.PlanRule{}}
 	if c.PolicyFile == "" {
 		return p, nil
 	}
@@ -72,6 +76,13 @@ func (c Config) Policy(readFile func(string) ([]byte, error)) (*remediation.Poli
 			errs = append(errs, fmt.Errorf("%s: risk must be medium or high, not %q", where, r.Risk))
 		}
 		return remediation.PlanRule{Risk: remediation.Risk(r.Risk), Approvers: r.Approvers, Quorum: r.Quorum, Expiry: r.Expiry, Manager: r.Manager}
+	}
+	for _, r := range f.Requesters {
+		if err := slackPrincipal(r); err != nil {
+			errs = append(errs, fmt.Errorf("requesters %v", err))
+		} else if !slices.Contains(p.Requesters, r) {
+			p.Requesters = append(p.Requesters, r)
+		}
 	}
 	def := check("default", f.Default)
 	if len(def.Approvers) > 0 {

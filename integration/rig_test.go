@@ -91,7 +91,7 @@ func newRigWith(t testing.TB, st remediation.Store, sc remediation.Scheduler, cl
 			o.Limits = oktasim.Limits{Apps: 1e6, Logs: 1e6, Users: 1e6, Other: 1e6}
 		}),
 		store: st, sched: sc, clock: clock,
-		policy: &remediation.Policy{Approvers: []string{approver, approver2}, TTL: time.Hour},
+		policy: &remediation.Policy{Approvers: []string{approver, approver2}, Requesters: []string{requester}, TTL: time.Hour},
 	}
 }
 

@@ -149,6 +149,9 @@ type ProposeRequest struct {
 // Propose builds the plan against Okta as it is now, saves the run awaiting approval
 // (before anyone is asked, so a restart never loses it) and schedules its expiry.
 func (e *Engine) Propose(ctx context.Context, req ProposeRequest) (Run, error) {
+	if err := e.Policy.MayRequest(ctx, req.Requester); err != nil {
+		return Run{}, err
+	}
 	var finding *Finding
 	for i, f := range req.Diagnosis.Findings {
 		if f.App == nil || (req.AppID != "" && f.App.ID != req.AppID) {

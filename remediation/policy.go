@@ -46,6 +46,10 @@ type Policy struct {
 	TTL time.Duration
 	// Plans overrides the defaults per plan (the policy file).
 	Plans map[PlanID]PlanRule
+	// Requesters is OKTA_CHATOPS_REQUESTERS (and the policy file): who may diagnose,
+	// propose fixes and read the audit trail. Empty means the approvers only — never
+	// everyone.
+	Requesters []string
 	// Groups resolves user-group IDs (S…) to their members; nil means group IDs match
 	// nobody.
 	Groups GroupResolver
@@ -92,15 +96,18 @@ func refuse(en, ja string, args ...any) error { return &Refusal{Reason: Tf(en, j
 // IsApprover reports whether user is in the run's approver set, directly or through
 // one of its user groups.
 func (p *Policy) IsApprover(ctx context.Context, r *Run, user string) (bool, error) {
-	for _, a := range r.Approvers {
-		if a == user {
-			return true, nil
-		}
+	return p.inSet(ctx, r.Approvers, user)
+}
+
+// inSet reports whether user is one of ids, directly or through a user group (S…).
+func (p *Policy) inSet(ctx context.Context, ids []string, user string) (bool, error) {
+	if slices.Contains(ids, user) {
+		return true, nil
 	}
 	if p.Groups == nil {
 		return false, nil
 	}
-	for _, a := range r.Approvers {
+	for _, a := range ids {
 		if len(a) == 0 || a[0] != 'S' {
 			continue
 		}
@@ -113,6 +120,39 @@ func (p *Policy) IsApprover(ctx context.Context, r *Run, user string) (bool, err
 		}
 	}
 	return false, nil
+}
+
+// allApprovers is every approver the policy names, for every plan.
+func (p *Policy) allApprovers() []string {
+	out := slices.Clone(p.Approvers)
+	for _, r := range p.Plans {
+		for _, a := range r.Approvers {
+			if !slices.Contains(out, a) {
+				out = append(out, a)
+			}
+		}
+	}
+	return out
+}
+
+// MayRequest says whether user may diagnose, propose fixes and read the audit trail:
+// a requester, or an approver (when no requesters are configured, approvers only).
+// The refusal names whom to ask.
+func (p *Policy) MayRequest(ctx context.Context, user string) error {
+	approvers := p.allApprovers()
+	for _, set := range [][]string{p.Requesters, approvers} {
+		ok, err := p.inSet(ctx, set, user)
+		if err != nil {
+			return err
+		}
+		if ok {
+			return nil
+		}
+	}
+	return &Refusal{
+		Reason:    T("You are not allowed to use okta-chatops: it shows people's Okta data and changes production apps. Ask one of these people to add you to OKTA_CHATOPS_REQUESTERS, or to run it for you.", "okta-chatops を利用する権限がありません(Okta の個人データを表示し、本番アプリを変更するため)。OKTA_CHATOPS_REQUESTERS への追加、または代理での実行を次の担当者に依頼してください。"),
+		Approvers: approvers,
+	}
 }
 
 // MayDecide says whether user may approve or reject r now; the error is a *Refusal

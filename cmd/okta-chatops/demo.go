@@ -65,7 +65,7 @@ func runDemo(ctx context.Context, e env) error {
 		SlackBotToken: demoBotToken, SlackAppToken: demoAppToken, SlackAPIURL: slackURL + "/api/",
 		SlackSCIMToken: config.Secret(okta.SCIMToken), SlackSCIMURL: okta.URL + scimPath,
 		OktaOrgURL: okta.URL, OktaAPIToken: config.Secret(okta.Token), OktaAllowHTTP: true,
-		Approvers: []string{demoApprover}, AuditChannel: demoAudit, Locale: string(locale),
+		Approvers: []string{demoApprover}, Requesters: []string{demoRequester}, AuditChannel: demoAudit, Locale: string(locale),
 		HTTPAddr: "127.0.0.1:0", VerifyTimeout: 2 * time.Second, ApprovalTTL: time.Hour,
 	}
 	svc, err := newService(ctx, cfg, quiet)

@@ -82,7 +82,7 @@ func newE2E(t testing.TB) *e2e {
 			"SLACK_BOT_TOKEN": botToken, "SLACK_APP_TOKEN": appToken, "SLACK_API_URL": srv.URL + "/api/",
 			"SLACK_SCIM_URL": okta.URL + scimPath, "SLACK_SCIM_TOKEN": okta.SCIMToken,
 			"OKTA_ORG_URL": okta.URL, "OKTA_API_TOKEN": okta.Token, "OKTA_ALLOW_HTTP": "true",
-			"REDIS_URL": redisURL, "OKTA_CHATOPS_APPROVERS": uApprover + "," + uAlice,
+			"REDIS_URL": redisURL, "OKTA_CHATOPS_APPROVERS": uApprover + "," + uAlice, "OKTA_CHATOPS_REQUESTERS": uRequester,
 			"OKTA_CHATOPS_AUDIT_CHANNEL": cAudit, "HTTP_ADDR": freeAddr(t), "VERIFY_TIMEOUT": "20s",
 		},
 	}
