@@ -33,6 +33,11 @@ type Store interface {
 	// envelopes and retries across replicas). Only one caller gets true.
 	Once(ctx context.Context, key string, ttl time.Duration) (bool, error)
 
+	// Hit counts one event against a fixed window: it returns how many events the key
+	// has seen in the current window (this one included) and how long until the window
+	// ends. Shared across replicas: it backs the command rate limits.
+	Hit(ctx context.Context, key string, window time.Duration) (count int, resetIn time.Duration, err error)
+
 	// Cursor reads a named position (e.g. the last audit entry posted to Slack); "" if
 	// none was saved. SetCursor saves it.
 	Cursor(ctx context.Context, name string) (string, error)

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -610,6 +611,34 @@ func testStore(t *testing.T, newHarness func(t *testing.T) harness) {
 		}
 		if err := remediation.VerifyChain("", left); err == nil || !strings.Contains(err.Error(), "chain broken") {
 			t.Fatalf("VerifyChain after removing entry 2: %v, want a broken chain", err)
+		}
+	})
+
+	t.Run("hit: counts within a window, shared by concurrent callers", func(t *testing.T) {
+		h := newHarness(t)
+		ctx := t.Context()
+		var wg sync.WaitGroup
+		counts := make([]int, 20)
+		for i := range counts {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				n, reset, err := h.store.Hit(ctx, "cmd:U1", time.Minute)
+				if err != nil || reset <= 0 || reset > time.Minute {
+					t.Errorf("hit: %d %v %v", n, reset, err)
+				}
+				counts[i] = n
+			}()
+		}
+		wg.Wait()
+		slices.Sort(counts)
+		for i, n := range counts {
+			if n != i+1 {
+				t.Fatalf("counts %v, want 1..20 each once", counts)
+			}
+		}
+		if n, _, _ := h.store.Hit(ctx, "cmd:U2", time.Minute); n != 1 {
+			t.Errorf("keys are not separate: %d", n)
 		}
 	})
 

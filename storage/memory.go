@@ -34,6 +34,13 @@ type MemoryStore struct {
 	sweepAt int
 	tasks   map[string]remediation.Task // by taskMember
 	cursors map[string]string
+	hits    map[string]window
+}
+
+// window is a fixed-window counter of Hit.
+type window struct {
+	count int
+	ends  time.Time
 }
 
 type memRun struct {
@@ -377,4 +384,27 @@ func (m *MemoryStore) SetCursor(ctx context.Context, name, value string) error {
 	}
 	m.cursors[name] = value
 	return nil
+}
+
+// Hit implements remediation.Store.
+func (m *MemoryStore) Hit(ctx context.Context, key string, win time.Duration) (int, time.Duration, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, 0, err
+	}
+	if err := validTTL(win); err != nil {
+		return 0, 0, err
+	}
+	now := m.now()
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.hits == nil {
+		m.hits = map[string]window{}
+	}
+	w := m.hits[key]
+	if !now.Before(w.ends) {
+		w = window{ends: now.Add(win)}
+	}
+	w.count++
+	m.hits[key] = w
+	return w.count, w.ends.Sub(now), nil
 }

@@ -574,3 +574,23 @@ func (s *RedisStore) SetCursor(ctx context.Context, name, value string) error {
 	}
 	return nil
 }
+
+// hitScript counts one event in a fixed window: the first event of a window starts its
+// expiry.
+const hitScript = `local n = redis.call('INCR', KEYS[1])
+if n == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
+return {n, redis.call('PTTL', KEYS[1])}`
+
+// Hit implements remediation.Store.
+func (s *RedisStore) Hit(ctx context.Context, key string, win time.Duration) (int, time.Duration, error) {
+	if err := validTTL(win); err != nil {
+		return 0, 0, err
+	}
+	res, err := s.c.Eval(ctx, hitScript, []string{s.p + "hits:" + key}, win.Milliseconds()).Slice()
+	if err != nil {
+		return 0, 0, fmt.Errorf("storage: hit %s: %w", key, err)
+	}
+	n, _ := res[0].(int64)
+	ttl, _ := res[1].(int64)
+	return int(n), time.Duration(max(ttl, 0)) * time.Millisecond, nil
+}
