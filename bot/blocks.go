@@ -28,6 +28,8 @@ const (
 	ActionApproveRun  = "approve_run"
 	ActionRejectRun   = "reject_run"
 	ActionConfirmStep = "confirm_step"
+	// ActionShowEvidence reveals a diagnosis's evidence privately to an allowed person.
+	ActionShowEvidence = "show_evidence"
 	// CallbackRejectRun is the reject modal's callback ID; its input is reasonBlock/reasonAction.
 	CallbackRejectRun = "reject_run"
 	reasonBlock       = "reason"
@@ -107,10 +109,28 @@ func ParseStepValue(v string) (runID string, step int, ok bool) {
 	return id, step, found && err == nil && id != "" && step > 0
 }
 
-// diagnosisBlocks renders a diagnosis for the channel: each finding with its severity,
-// summary, evidence, next step and caveats, and one propose_plan button per plan.
-func diagnosisBlocks(d remediation.Diagnosis, requester string, l remediation.Locale) (string, []slack.Block) {
+// diagnosisView says who a diagnosis is rendered for.
+type diagnosisView int
+
+const (
+	// forChannel: the findings and what the fixes will do, with a propose_plan button
+	// per plan and a show_evidence button; no raw evidence (System Log lines, IDs).
+	forChannel diagnosisView = iota
+	// forAllowed: the whole diagnosis with its evidence, shown privately to the
+	// requester and approvers; no buttons.
+	forAllowed
+)
+
+// EvidenceValue is the show_evidence button's value: the Okta user and app IDs.
+func EvidenceValue(userID, appID string) string { return userID + ":" + appID }
+
+// diagnosisBlocks renders a diagnosis: each finding with its severity, summary, next
+// step and caveats; the evidence only for forAllowed, the buttons only for forChannel.
+func diagnosisBlocks(d remediation.Diagnosis, requester, cc string, view diagnosisView, l remediation.Locale) (string, []slack.Block) {
 	header := msgDiagnosisHeader(d, requester).In(l)
+	if cc != "" {
+		header += " · cc " + mention(cc)
+	}
 	blocks := []slack.Block{section(header)}
 	for i, f := range d.Findings {
 		app := ""
@@ -119,7 +139,7 @@ func diagnosisBlocks(d remediation.Diagnosis, requester string, l remediation.Lo
 		}
 		var b strings.Builder
 		fmt.Fprintf(&b, "*%s* `%s`%s\n%s", msgSeverity(f.Severity).In(l), f.Code, app, esc(f.Summary.In(l)))
-		if len(f.Evidence) > 0 {
+		if len(f.Evidence) > 0 && view == forAllowed {
 			fmt.Fprintf(&b, "\n*%s:*", msgEvidence().In(l))
 			for _, e := range f.Evidence {
 				fmt.Fprintf(&b, "\n• %s", esc(e.Line(l)))
@@ -141,12 +161,23 @@ func diagnosisBlocks(d remediation.Diagnosis, requester string, l remediation.Lo
 			blocks = append(blocks, contextBlock(notes...))
 		}
 		for j, p := range f.Plans {
+			if view != forChannel {
+				break
+			}
 			// One button per actions block: action IDs must be unique within a block.
 			blocks = append(blocks, slack.NewActionBlock(fmt.Sprintf("plan-%d-%d", i, j),
 				button(ActionProposePlan, PlanValue(p, d.User.ID, f.App.ID), p.Title().In(l), slack.StylePrimary)))
 		}
 	}
-	if len(d.Gaps) > 0 {
+	if view == forChannel {
+		appID := ""
+		if d.App != nil {
+			appID = d.App.ID
+		}
+		blocks = append(blocks, contextBlock(msgEvidencePrivate().In(l)),
+			slack.NewActionBlock("evidence", button(ActionShowEvidence, EvidenceValue(d.User.ID, appID), msgShowEvidence().In(l), "")))
+	}
+	if len(d.Gaps) > 0 && view == forAllowed {
 		lines := []string{"*" + msgGaps().In(l) + ":*"}
 		for _, g := range d.Gaps {
 			lines = append(lines, "• "+esc(g.In(l)))

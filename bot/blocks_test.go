@@ -66,7 +66,10 @@ func goldenRun(state remediation.RunState) *remediation.Run {
 func TestGoldenBlocks(t *testing.T) {
 	cases := map[string]func(l remediation.Locale) (string, []slack.Block){
 		"diagnosis": func(l remediation.Locale) (string, []slack.Block) {
-			return diagnosisBlocks(goldenDiagnosis(), "U0REQUEST1", l)
+			return diagnosisBlocks(goldenDiagnosis(), "U0REQUEST1", "", forChannel, l)
+		},
+		"diagnosis_private": func(l remediation.Locale) (string, []slack.Block) {
+			return diagnosisBlocks(goldenDiagnosis(), "U0REQUEST1", "", forAllowed, l)
 		},
 		"request": func(l remediation.Locale) (string, []slack.Block) {
 			return requestBlocks(goldenRun(remediation.StateAwaitingApproval), remediation.RiskHigh, l)
@@ -185,10 +188,27 @@ func TestLongDiagnosisStaysWithinLimits(t *testing.T) {
 		f.Evidence = append(f.Evidence, remediation.Evidence{Label: remediation.T("System Log", "System Log"), Value: long})
 		d.Findings = append(d.Findings, f)
 	}
-	text, blocks := diagnosisBlocks(d, "U1", remediation.EN)
+	text, blocks := diagnosisBlocks(d, "U1", "", forChannel, remediation.EN)
 	checkLimits(t, text, blocks)
 	if len(blocks) != maxBlocks {
 		t.Errorf("%d blocks, want the message cut at %d with a note", len(blocks), maxBlocks)
+	}
+}
+
+// The channel never sees the evidence: System Log lines and IDs go privately to the
+// requester and approvers (issue 6).
+func TestChannelDiagnosisHoldsNoEvidence(t *testing.T) {
+	_, blocks := diagnosisBlocks(goldenDiagnosis(), "U1", "", forChannel, remediation.EN)
+	raw, _ := json.Marshal(blocks)
+	for _, secret := range []string{"8dFq2xZ", "tx1", "No user returned", "application.provision"} {
+		if strings.Contains(string(raw), secret) {
+			t.Errorf("the channel message shows %q", secret)
+		}
+	}
+	_, priv := diagnosisBlocks(goldenDiagnosis(), "U1", "", forAllowed, remediation.EN)
+	raw, _ = json.Marshal(priv)
+	if !strings.Contains(string(raw), "8dFq2xZ") || strings.Contains(string(raw), ActionProposePlan) {
+		t.Errorf("the private rendering lacks the evidence or carries buttons: %s", raw)
 	}
 }
 

@@ -30,6 +30,15 @@ type Config struct {
 	Locale remediation.Locale
 	// AuditChannel is OKTA_CHATOPS_AUDIT_CHANNEL ("" = no audit channel).
 	AuditChannel string
+	// Channels is OKTA_CHATOPS_CHANNELS: where commands are answered and diagnoses and
+	// approval requests posted (empty: any channel the bot is in). Direct messages with
+	// the bot always work for requesters.
+	Channels []string
+	// NotifyUser is OKTA_CHATOPS_NOTIFY_USER: mention the affected user in the channel.
+	NotifyUser bool
+	// UserLimit and GlobalLimit bound the commands per minute of one person and of
+	// everyone (defaults 20 and 300), counted in the store so replicas share them.
+	UserLimit, GlobalLimit int
 	// Workers bounds the envelopes handled at once (default 4: on a 2-core machine more
 	// concurrent work delays acks); Queue bounds the
 	// envelopes waiting for a worker (default 256).
@@ -95,6 +104,12 @@ func New(cfg Config, api *slack.Client, diag *remediation.Diagnoser, eng *remedi
 	}
 	if cfg.Locale == "" {
 		cfg.Locale = remediation.EN
+	}
+	if cfg.UserLimit <= 0 {
+		cfg.UserLimit = 20
+	}
+	if cfg.GlobalLimit <= 0 {
+		cfg.GlobalLimit = 300
 	}
 	log := cfg.Logger
 	if log == nil {

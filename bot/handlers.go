@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -12,23 +13,40 @@ import (
 	"github.com/okta-chatops/okta-chatops/remediation"
 )
 
-// handleSlash answers one slash command.
+// handleSlash answers one slash command: rate limits, the channel rule and who may ask
+// come first, then the command.
 func (b *Bot) handleSlash(ctx context.Context, sc slack.SlashCommand) {
 	l := b.localeOf(ctx, sc.UserID)
 	log := b.log.With("slack_user_id", sc.UserID, "command", sc.Command)
+	if wait, limited := b.rateLimited(ctx, sc.UserID); limited {
+		b.answer(ctx, sc, msgRateLimited(wait).In(l))
+		return
+	}
 	cmd, err := ParseCommand(sc.Command, sc.Text)
 	if err != nil {
 		var ue *UsageError
 		if errors.As(err, &ue) {
-			b.respond(ctx, sc.ResponseURL, ue.Text.In(l))
+			b.answer(ctx, sc, ue.Text.In(l))
 			return
 		}
-		b.respond(ctx, sc.ResponseURL, msgError(err).In(l))
+		b.answer(ctx, sc, msgError(err).In(l))
+		return
+	}
+	if cmd.Name == CmdHelp {
+		b.answer(ctx, sc, Usage(cmd.Topic).In(l))
+		return
+	}
+	if !b.channelAllowed(sc.ChannelID) {
+		b.refuse(ctx, sc.UserID, sc.ChannelID, sc.Command, &remediation.Refusal{Reason: msgWrongChannel(b.cfg.Channels)})
+		b.answer(ctx, sc, msgWrongChannel(b.cfg.Channels).In(l))
+		return
+	}
+	if err := b.eng.Policy.MayRequest(ctx, sc.UserID); err != nil {
+		b.refuse(ctx, sc.UserID, sc.ChannelID, sc.Command, err)
+		b.answer(ctx, sc, b.errText(err, l))
 		return
 	}
 	switch cmd.Name {
-	case CmdHelp:
-		b.respond(ctx, sc.ResponseURL, Usage(cmd.Topic).In(l))
 	case CmdDiagnose:
 		b.diagnose(ctx, sc, cmd, l)
 	case CmdStatus:
@@ -60,13 +78,13 @@ func (b *Bot) oktaUser(ctx context.Context, u UserRef) (string, error) {
 func (b *Bot) diagnose(ctx context.Context, sc slack.SlashCommand, cmd Command, l remediation.Locale) {
 	userQ, err := b.oktaUser(ctx, cmd.User)
 	if err != nil {
-		b.respond(ctx, sc.ResponseURL, b.errText(err, l))
+		b.answer(ctx, sc, b.errText(err, l))
 		return
 	}
-	b.respond(ctx, sc.ResponseURL, msgWorking(esc(userQ), esc(cmd.App)).In(l))
+	b.answer(ctx, sc, msgWorking(esc(userQ), esc(cmd.App)).In(l))
 	d, err := b.diag.Diagnose(ctx, userQ, cmd.App)
 	if err != nil {
-		b.respond(ctx, sc.ResponseURL, b.errText(err, l))
+		b.answer(ctx, sc, b.errText(err, l))
 		return
 	}
 	ev := remediation.AuditEvent{Type: remediation.AuditDiagnosed, At: b.cfg.Clock().UTC(), Actor: sc.UserID, UserID: d.User.ID,
@@ -80,7 +98,14 @@ func (b *Bot) diagnose(ctx context.Context, sc slack.SlashCommand, cmd Command, 
 	if err := b.store.Append(ctx, ev); err != nil {
 		b.log.WarnContext(ctx, "auditing a diagnosis", "err", err)
 	}
-	fallback, blocks := diagnosisBlocks(d, sc.UserID, b.cfg.Locale)
+	// The evidence goes to the requester only; the channel sees the findings and the fixes.
+	privText, privBlocks := diagnosisBlocks(d, sc.UserID, "", forAllowed, l)
+	b.respond(ctx, sc.ResponseURL, privText, privBlocks...)
+	cc := ""
+	if b.cfg.NotifyUser && d.User.Email != "" {
+		cc, _ = b.people.LookupByEmail(ctx, d.User.Email)
+	}
+	fallback, blocks := diagnosisBlocks(d, sc.UserID, cc, forChannel, b.cfg.Locale)
 	if _, _, err := b.api.PostMessageContext(ctx, sc.ChannelID, slack.MsgOptionText(fallback, false), slack.MsgOptionBlocks(blocks...)); err != nil {
 		// Not in the channel (or a DM): answer where the command was typed instead.
 		b.log.InfoContext(ctx, "posting the diagnosis in the channel failed; answering through response_url", "channel", sc.ChannelID, "err", err)
@@ -88,6 +113,54 @@ func (b *Bot) diagnose(ctx context.Context, sc slack.SlashCommand, cmd Command, 
 		if err := slack.PostWebhookContext(ctx, sc.ResponseURL, wm); err != nil {
 			b.log.WarnContext(ctx, "answering a diagnosis", "err", err)
 		}
+	}
+}
+
+// answer replies privately to a slash command: through its response_url, or, when
+// Slack gave none or it failed, as an ephemeral message in the channel.
+func (b *Bot) answer(ctx context.Context, sc slack.SlashCommand, msg string) {
+	if sc.ResponseURL != "" {
+		wm := &slack.WebhookMessage{Text: shorten(msg, maxMessageText), ResponseType: slack.ResponseTypeEphemeral}
+		if err := slack.PostWebhookContext(ctx, sc.ResponseURL, wm); err == nil {
+			return
+		}
+	}
+	b.whisper(ctx, sc.ChannelID, sc.UserID, msg)
+}
+
+// rateLimited counts a command against the per-person and global limits.
+func (b *Bot) rateLimited(ctx context.Context, user string) (time.Duration, bool) {
+	for _, lim := range []struct {
+		key string
+		max int
+	}{{"cmd:user:" + user, b.cfg.UserLimit}, {"cmd:all", b.cfg.GlobalLimit}} {
+		n, reset, err := b.store.Hit(ctx, lim.key, time.Minute)
+		if err != nil {
+			b.log.WarnContext(ctx, "rate limit", "err", err)
+			return 0, false // the store is down: answer rather than refuse everyone
+		}
+		if n > lim.max {
+			return reset, true
+		}
+	}
+	return 0, false
+}
+
+// channelAllowed applies OKTA_CHATOPS_CHANNELS; direct messages are always allowed.
+func (b *Bot) channelAllowed(channel string) bool {
+	return len(b.cfg.Channels) == 0 || strings.HasPrefix(channel, "D") || slices.Contains(b.cfg.Channels, channel)
+}
+
+// refuse records a refusal in the audit trail: who tried what, where, and why not.
+func (b *Bot) refuse(ctx context.Context, user, channel, what string, err error) {
+	ref, ok := remediation.AsRefusal(err)
+	if !ok {
+		return
+	}
+	ev := remediation.AuditEvent{Type: remediation.AuditRefused, At: b.cfg.Clock().UTC(), Actor: user,
+		Detail: what + " in channel " + channel + ": " + ref.Reason.EN}
+	if err := b.store.Append(ctx, ev); err != nil {
+		b.log.WarnContext(ctx, "auditing a refusal", "err", err)
 	}
 }
 
@@ -104,7 +177,7 @@ func (b *Bot) status(ctx context.Context, sc slack.SlashCommand, cmd Command, l 
 	if cmd.RunID != "" {
 		r, err := b.store.GetRun(ctx, cmd.RunID)
 		if err != nil {
-			b.respond(ctx, sc.ResponseURL, b.errText(err, l))
+			b.answer(ctx, sc, b.errText(err, l))
 			return
 		}
 		runs = []remediation.Run{r}
@@ -113,12 +186,12 @@ func (b *Bot) status(ctx context.Context, sc slack.SlashCommand, cmd Command, l 
 		runs, err = b.store.ListRuns(ctx, remediation.RunFilter{States: []remediation.RunState{
 			remediation.StateAwaitingApproval, remediation.StateApproved, remediation.StateRunning, remediation.StateVerifying}, Limit: 20})
 		if err != nil {
-			b.respond(ctx, sc.ResponseURL, b.errText(err, l))
+			b.answer(ctx, sc, b.errText(err, l))
 			return
 		}
 	}
 	if len(runs) == 0 {
-		b.respond(ctx, sc.ResponseURL, msgNoRuns().In(l))
+		b.answer(ctx, sc, msgNoRuns().In(l))
 		return
 	}
 	var lines []string
@@ -130,7 +203,7 @@ func (b *Bot) status(ctx context.Context, sc slack.SlashCommand, cmd Command, l 
 			}
 		}
 	}
-	b.respond(ctx, sc.ResponseURL, strings.Join(lines, "\n"))
+	b.answer(ctx, sc, strings.Join(lines, "\n"))
 }
 
 // auditQuery answers /okta-audit USER|APP|RUN privately with the last entries about it.
@@ -147,20 +220,20 @@ func (b *Bot) auditQuery(ctx context.Context, sc slack.SlashCommand, cmd Command
 			}
 		}
 		if err != nil {
-			b.respond(ctx, sc.ResponseURL, b.errText(err, l))
+			b.answer(ctx, sc, b.errText(err, l))
 			return
 		}
 	default:
 		a, err := b.diag.Okta.FindApp(ctx, cmd.App)
 		if err != nil {
-			b.respond(ctx, sc.ResponseURL, b.errText(err, l))
+			b.answer(ctx, sc, b.errText(err, l))
 			return
 		}
 		match = func(e remediation.AuditEvent) bool { return e.AppID == a.ID }
 	}
 	entries, err := b.store.Audit(ctx, b.cfg.Clock().Add(-90*24*time.Hour), 0)
 	if err != nil {
-		b.respond(ctx, sc.ResponseURL, b.errText(err, l))
+		b.answer(ctx, sc, b.errText(err, l))
 		return
 	}
 	var lines []string
@@ -170,7 +243,7 @@ func (b *Bot) auditQuery(ctx context.Context, sc slack.SlashCommand, cmd Command
 		}
 	}
 	if len(lines) == 0 {
-		b.respond(ctx, sc.ResponseURL, t("No audit entries found.", "監査ログは見つかりませんでした。").In(l))
+		b.answer(ctx, sc, t("No audit entries found.", "監査ログは見つかりませんでした。").In(l))
 		return
 	}
 	if len(lines) > 20 {
@@ -178,7 +251,7 @@ func (b *Bot) auditQuery(ctx context.Context, sc slack.SlashCommand, cmd Command
 	}
 	_ = b.store.Append(ctx, remediation.AuditEvent{Type: remediation.AuditLookup, At: b.cfg.Clock().UTC(), Actor: sc.UserID,
 		RunID: cmd.RunID, Detail: "audit query in channel " + sc.ChannelID})
-	b.respond(ctx, sc.ResponseURL, strings.Join(lines, "\n"))
+	b.answer(ctx, sc, strings.Join(lines, "\n"))
 }
 
 // handleInteraction handles a button click or a modal submission.
@@ -204,6 +277,8 @@ func (b *Bot) handleInteraction(ctx context.Context, cb slack.InteractionCallbac
 		switch a.ActionID {
 		case ActionProposePlan:
 			err = b.propose(ctx, channel, user, a.Value, l)
+		case ActionShowEvidence:
+			err = b.showEvidence(ctx, channel, user, a.Value, l)
 		case ActionApproveRun:
 			b.adoptMessage(ctx, a.Value, channel, cb.Container.MessageTs)
 			_, err = b.eng.Approve(ctx, a.Value, user, "")
@@ -220,9 +295,27 @@ func (b *Bot) handleInteraction(ctx context.Context, cb slack.InteractionCallbac
 			continue
 		}
 		if err != nil {
+			b.refuse(ctx, user, channel, a.ActionID+" "+a.Value, err)
 			b.whisper(ctx, channel, user, b.errText(err, l))
 		}
 	}
+}
+
+// showEvidence sends a diagnosis with its evidence privately to an allowed person.
+func (b *Bot) showEvidence(ctx context.Context, channel, user, value string, l remediation.Locale) error {
+	if err := b.eng.Policy.MayRequest(ctx, user); err != nil {
+		return err
+	}
+	userID, appID, _ := strings.Cut(value, ":")
+	d, err := b.diag.Diagnose(ctx, userID, appID)
+	if err != nil {
+		return err
+	}
+	fallback, blocks := diagnosisBlocks(d, user, "", forAllowed, l)
+	if _, err := b.api.PostEphemeralContext(ctx, channel, user, slack.MsgOptionText(fallback, false), slack.MsgOptionBlocks(blocks...)); err != nil {
+		return fmt.Errorf("showing the evidence: %w", err)
+	}
+	return nil
 }
 
 // propose turns a propose_plan click into a saved run and its approval request.
@@ -245,18 +338,23 @@ func (b *Bot) propose(ctx context.Context, channel, user, value string, l remedi
 	if b.eng.Policy.Rule(plan).Manager {
 		manager = b.managerOf(ctx, user)
 	}
+	// Asked in a direct message: the approval request goes to the first allowed channel,
+	// where the approvers are.
+	if strings.HasPrefix(channel, "D") && len(b.cfg.Channels) > 0 {
+		channel = b.cfg.Channels[0]
+	}
 	r, err := b.eng.Propose(ctx, remediation.ProposeRequest{Diagnosis: d, AppID: appID, Plan: plan, Requester: user,
 		AffectedSlackUser: affected, RequesterManager: manager, Origin: remediation.Origin{Channel: channel, Locale: l}})
 	if err != nil {
 		return err
 	}
 	fallback, blocks := requestBlocks(&r, b.eng.Policy.Rule(r.Plan).Risk, b.cfg.Locale)
-	_, ts, err := b.api.PostMessageContext(ctx, channel, slack.MsgOptionText(fallback, false), slack.MsgOptionBlocks(blocks...))
+	_, ts, err := b.api.PostMessageContext(ctx, r.Origin.Channel, slack.MsgOptionText(fallback, false), slack.MsgOptionBlocks(blocks...))
 	if err != nil {
 		// The run is saved; /okta-status shows it and an approver can still act on it.
 		return fmt.Errorf("posting the approval request of %s: %w", r.ID, err)
 	}
-	if _, err := b.eng.AttachMessage(ctx, r.ID, channel, ts); err != nil {
+	if _, err := b.eng.AttachMessage(ctx, r.ID, r.Origin.Channel, ts); err != nil {
 		b.log.WarnContext(ctx, "recording the request message", "run_id", r.ID, "err", err)
 	}
 	return nil

@@ -244,3 +244,24 @@ func msgAuditLine(e remediation.AuditEntry) text {
 	return tf(":scroll: `%s`%s by %s at %s: %s", ":scroll: `%s`%s 実行者 %s 日時 %s: %s",
 		ev.Type, subject, actor, ev.At.UTC().Format(time.RFC3339), detail)
 }
+
+func msgEvidencePrivate() text {
+	return t(":lock: The evidence (System Log lines, IDs) was sent privately to the requester; approvers can show it to themselves.",
+		":lock: 根拠(System Log の内容や ID)は依頼者にのみ送りました。承認者は自分にだけ表示できます。")
+}
+
+func msgShowEvidence() text { return t("Show evidence (only to me)", "根拠を表示(自分のみ)") }
+
+func msgRateLimited(wait time.Duration) text {
+	s := int(wait.Round(time.Second) / time.Second)
+	return tf(":hourglass: Too many commands; try again in %d s.", ":hourglass: コマンドが多すぎます。%d 秒後に再度お試しください。", max(s, 1))
+}
+
+func msgWrongChannel(channels []string) text {
+	links := make([]string, len(channels))
+	for i, c := range channels {
+		links[i] = "<#" + c + ">"
+	}
+	return tf(":no_entry_sign: okta-chatops does not answer in this channel; use it in %s (or in a direct message with the bot).",
+		":no_entry_sign: okta-chatops はこのチャンネルでは利用できません。%s(またはボットとのダイレクトメッセージ)で利用してください。", strings.Join(links, " "))
+}

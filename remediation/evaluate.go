@@ -296,9 +296,10 @@ func staleExternalID(f *Facts, af *AppFacts, failure LogEvent, fix1Tried bool) *
 		Code:     StaleExternalID,
 		Severity: SevError,
 		App:      &app,
-		Summary: Tf("The %s account of %s was deleted on the SaaS side, but Okta still pushes to its old External ID %s (\"No user returned for user\").",
-			"%s 側で %s のアカウントが削除されていますが、Okta は古い External ID %s に対してプッシュを続けています(\"No user returned for user\")。",
-			app.Label, f.User.Login, inMessage),
+		// The ID itself stays in the evidence: summaries are shown in channels.
+		Summary: Tf("The %s account of %s was deleted on the SaaS side, but Okta still pushes to its old External ID (\"No user returned for user\").",
+			"%s 側で %s のアカウントが削除されていますが、Okta は古い External ID に対してプッシュを続けています(\"No user returned for user\")。",
+			app.Label, f.User.Login),
 		Evidence: []Evidence{logEvidence(failure)},
 	}
 	switch {

@@ -88,7 +88,8 @@ func newService(ctx context.Context, cfg config.Config, e env) (*service, error)
 		Logger: e.log, Owner: remediation.DefaultOwner(), VerifyTimeout: cfg.VerifyTimeout,
 	}
 	diag := &remediation.Diagnoser{Okta: okta, Logger: e.log}
-	bt := bot.New(bot.Config{Locale: locale, AuditChannel: cfg.AuditChannel, Logger: e.log, Owner: eng.Owner}, api, diag, eng, b.store, people)
+	bt := bot.New(bot.Config{Locale: locale, AuditChannel: cfg.AuditChannel, Channels: cfg.Channels, NotifyUser: cfg.NotifyUser,
+		Logger: e.log, Owner: eng.Owner}, api, diag, eng, b.store, people)
 	eng.Notifier = bt
 	return &service{cfg: cfg, api: api, okta: okta, store: b.store, eng: eng, bot: bt, close: b.close}, nil
 }

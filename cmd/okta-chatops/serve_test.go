@@ -24,6 +24,8 @@ import (
 
 // The cast of the end-to-end tests.
 const (
+	uOutsider  = "U0OUTSIDE1"
+	cRandom    = "C0RANDOM01"
 	uRequester = "U0REQUEST1"
 	uApprover  = "U0APPROVE1"
 	uAlice     = "U0ALICE001"
@@ -68,7 +70,9 @@ func newE2E(t testing.TB) *e2e {
 	ws.AddUser(slacksim.User{ID: uRequester, Name: "helpdesk", Email: "helpdesk@example.com", Locale: "en-US"})
 	ws.AddUser(slacksim.User{ID: uApprover, Name: "itmanager", Email: "manager@example.com", Locale: "ja-JP"})
 	ws.AddUser(slacksim.User{ID: uAlice, Name: "alice", Email: "alice@example.com"})
+	ws.AddUser(slacksim.User{ID: uOutsider, Name: "curious", Email: "curious@example.com"})
 	ws.AddChannel(cOps, "it-ops", true)
+	ws.AddChannel(cRandom, "random", true)
 	ws.AddChannel(cAudit, "okta-audit", true)
 
 	okta, err := startSim(env{log: slog.New(slog.DiscardHandler)}, "127.0.0.1:0", oktasim.Limits{Apps: 10000, Logs: 10000, Users: 10000, Other: 10000})
@@ -99,21 +103,29 @@ func freeAddr(t testing.TB) string {
 
 // serve starts `okta-chatops serve` and returns a function that stops it (as SIGTERM
 // would) and returns its exit code.
-func (x *e2e) serve(t testing.TB) (stop func() int) {
+func (x *e2e) serve(t testing.TB, overrides ...string) (stop func() int) {
 	t.Helper()
+	vars := map[string]string{}
+	for k, v := range x.vars {
+		vars[k] = v
+	}
+	for i := 0; i+1 < len(overrides); i += 2 {
+		vars[overrides[i]] = overrides[i+1]
+	}
+	want := x.slack.Connections() + 1
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan int, 1)
 	go func() {
 		e := env{
 			args: []string{"serve"}, stdout: io.Discard, stderr: x.logs,
-			src: config.Source{Getenv: func(k string) string { return x.vars[k] }, ReadFile: os.ReadFile},
+			src: config.Source{Getenv: func(k string) string { return vars[k] }, ReadFile: os.ReadFile},
 			log: slog.New(slog.NewTextHandler(x.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 		}
 		done <- run(ctx, e)
 	}()
 	wctx, wcancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer wcancel()
-	if err := x.slack.WaitConnected(wctx, 1); err != nil {
+	if err := x.slack.WaitConnected(wctx, want); err != nil {
 		cancel()
 		t.Fatalf("serve did not connect over Socket Mode: %v\n%s", err, x.logs.String())
 	}
@@ -347,4 +359,130 @@ func benchAck(b *testing.B, command, text string) {
 	b.ReportMetric(pct(0.50), "ack-p50-ms")
 	b.ReportMetric(pct(0.99), "ack-p99-ms")
 	b.ReportMetric(pct(1.0), "ack-max-ms")
+}
+
+// Who may ask and who may see (issue 6): an outsider's command, click and audit query
+// are refused, audited and change nothing; a command in another channel is refused;
+// evidence never reaches the channel.
+func TestServeAccessControl(t *testing.T) {
+	x := newE2E(t)
+	x.serve(t, "OKTA_CHATOPS_CHANNELS", cOps)
+	ctx := context.Background()
+
+	for _, c := range []struct{ command, text string }{{"/okta-diagnose", "alice@example.com Zoom"}, {"/okta-audit", "alice@example.com"}, {"/okta-status", ""}} {
+		if _, err := x.slack.SlashCommand(ctx, uOutsider, cOps, c.command, c.text); err != nil {
+			t.Fatal(err)
+		}
+	}
+	x.waitEphemerals(t, uOutsider, "not allowed to use okta-chatops", 3)
+	for _, m := range x.slack.Messages(cOps) {
+		if !m.Ephemeral {
+			t.Errorf("an outsider's command posted in the channel: %s", m.Text())
+		}
+	}
+	x.wait(t, "the refusals in the audit channel", func(m slacksim.Message) bool {
+		return m.Channel == cAudit && m.Contains("`refused`") && m.Contains(uOutsider)
+	})
+
+	if _, err := x.slack.SlashCommand(ctx, uRequester, cRandom, "/okta-diagnose", "alice@example.com Zoom"); err != nil {
+		t.Fatal(err)
+	}
+	x.wait(t, "the wrong-channel answer", ephemeralTo(uRequester, "does not answer in this channel"))
+
+	if _, err := x.slack.SlashCommand(ctx, uRequester, cOps, "/okta-diagnose", "alice@example.com Zoom"); err != nil {
+		t.Fatal(err)
+	}
+	diag := x.wait(t, "the diagnosis", inChannel(cOps, "STALE_EXTERNAL_ID"))
+	x.wait(t, "the evidence, privately to the requester", func(m slacksim.Message) bool {
+		return m.Ephemeral && m.EphemeralTo == uRequester && m.Contains("application.provision.user.push_profile")
+	})
+	b, _ := diag.Button("propose_plan")
+	if _, err := x.slack.Click(ctx, uOutsider, cOps, diag.TS, "propose_plan", b.Value); err != nil {
+		t.Fatal(err)
+	}
+	x.waitEphemerals(t, uOutsider, "not allowed to use okta-chatops", 4)
+	ev, ok := diag.Button("show_evidence")
+	if !ok {
+		t.Fatalf("no show_evidence button: %+v", diag.Buttons())
+	}
+	if _, err := x.slack.Click(ctx, uOutsider, cOps, diag.TS, "show_evidence", ev.Value); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := x.slack.Click(ctx, uApprover, cOps, diag.TS, "show_evidence", ev.Value); err != nil {
+		t.Fatal(err)
+	}
+	x.wait(t, "the evidence shown to the approver", func(m slacksim.Message) bool {
+		return m.Ephemeral && m.EphemeralTo == uApprover && m.Contains("externalId")
+	})
+	x.waitEphemerals(t, uOutsider, "not allowed to use okta-chatops", 5)
+
+	// Nothing the outsider did made a run, and no channel message holds the evidence.
+	userID, _ := x.okta.Org.UserID("alice@example.com")
+	appID, _ := x.okta.Org.AppID("Zoom")
+	au, _ := x.okta.Org.AppUser(appID, userID)
+	for _, m := range x.slack.Messages(cOps) {
+		if m.Ephemeral {
+			continue
+		}
+		if _, ok := m.Button("approve_run"); ok {
+			t.Error("an approval request was posted although only an outsider proposed")
+		}
+		if m.Contains(au.ExternalID) || m.Contains("application.provision") {
+			t.Errorf("evidence in a channel message: %s", m.Text())
+		}
+	}
+
+	// Lookups are in the audit trail: who looked up whom, from which channel.
+	code, out, stderr := runCLI(t, map[string]string{"REDIS_URL": x.vars["REDIS_URL"]}, "audit", "export")
+	if code != 0 {
+		t.Fatalf("audit export: %d %s", code, stderr)
+	}
+	if !strings.Contains(out, `"type":"diagnosed"`) || !strings.Contains(out, `"actor":"`+uRequester+`"`) || !strings.Contains(out, "in channel "+cOps) ||
+		!strings.Contains(out, `"type":"refused"`) {
+		t.Errorf("audit export lacks the lookups and refusals:\n%s", out)
+	}
+}
+
+// waitEphemerals waits until user got at least n private messages containing must.
+// (The workspace is never called from inside a WaitMessage match: it holds its lock.)
+func (x *e2e) waitEphemerals(t testing.TB, user, must string, n int) {
+	t.Helper()
+	for len(ephemeralsTo(x.slack, user, must)) < n {
+		seen := map[string]bool{}
+		for _, m := range x.slack.Ephemerals(user) {
+			seen[m.TS] = true
+		}
+		x.wait(t, fmt.Sprintf("%d private answers to %s containing %q (have %d)", n, user, must, len(ephemeralsTo(x.slack, user, must))),
+			func(m slacksim.Message) bool { return m.Ephemeral && m.EphemeralTo == user && !seen[m.TS] })
+	}
+}
+
+func ephemeralsTo(ws *slacksim.Workspace, user, must string) []slacksim.Message {
+	var out []slacksim.Message
+	for _, m := range ws.Ephemerals(user) {
+		if m.Contains(must) {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// Two replicas against one Redis and one workspace: every envelope is handled once,
+// and the per-person rate limit (20 a minute) holds across them.
+func TestServeTwoReplicasShareDedupeAndRateLimit(t *testing.T) {
+	x := newE2E(t)
+	x.serve(t)
+	x.serve(t, "HTTP_ADDR", freeAddr(t))
+	ctx := context.Background()
+	const n = 25
+	for i := 0; i < n; i++ {
+		if _, err := x.slack.SlashCommand(ctx, uRequester, cOps, "/okta-help", ""); err != nil {
+			t.Fatal(err)
+		}
+	}
+	x.waitEphemerals(t, uRequester, "", n)
+	limited := len(ephemeralsTo(x.slack, uRequester, "Too many commands"))
+	if got := len(x.slack.Ephemerals(uRequester)); got != n || limited != n-20 {
+		t.Errorf("%d answers (want %d, one per command), %d rate-limited (want %d)", got, n, limited, n-20)
+	}
 }
