@@ -294,7 +294,7 @@ func (b *Bot) respond(ctx context.Context, responseURL, msg string, blocks ...sl
 		wm.Blocks = &slack.Blocks{BlockSet: blocks}
 	}
 	if err := slack.PostWebhookContext(ctx, responseURL, wm); err != nil {
-		b.log.WarnContext(ctx, "answering through response_url", "err", err)
+		b.log.WarnContext(ctx, "answering through response_url", "err", scrubURL(err, responseURL))
 	}
 }
 
@@ -308,4 +308,10 @@ func (b *Bot) whisper(ctx context.Context, channel, user, msg string) {
 func firstLine(s string) string {
 	line, _, _ := strings.Cut(s, "\n")
 	return line
+}
+
+// scrubURL keeps a response_url (which lets anyone holding it post as the bot) out of
+// logs.
+func scrubURL(err error, url string) string {
+	return strings.ReplaceAll(err.Error(), url, "[response_url]")
 }

@@ -111,7 +111,7 @@ func (b *Bot) diagnose(ctx context.Context, sc slack.SlashCommand, cmd Command, 
 		b.log.InfoContext(ctx, "posting the diagnosis in the channel failed; answering through response_url", "channel", sc.ChannelID, "err", err)
 		wm := &slack.WebhookMessage{Text: fallback, ResponseType: slack.ResponseTypeInChannel, Blocks: &slack.Blocks{BlockSet: blocks}}
 		if err := slack.PostWebhookContext(ctx, sc.ResponseURL, wm); err != nil {
-			b.log.WarnContext(ctx, "answering a diagnosis", "err", err)
+			b.log.WarnContext(ctx, "answering a diagnosis", "err", scrubURL(err, sc.ResponseURL))
 		}
 	}
 }

@@ -155,7 +155,7 @@ func (c Config) RequireOkta() error {
 			errs = append(errs, errors.New("OKTA_PRIVATE_KEY is not set: the private-key OAuth mode needs the PEM key (or OKTA_PRIVATE_KEY_FILE)"))
 		}
 		if len(c.OktaScopes) == 0 {
-			errs = append(errs, errors.New("OKTA_SCOPES is not set: e.g. okta.users.read,okta.apps.manage,okta.logs.read"))
+			errs = append(errs, errors.New("OKTA_SCOPES is not set: okta.users.read,okta.apps.read,okta.apps.manage,okta.groups.read,okta.logs.read,okta.userTypes.read"))
 		}
 	}
 	return errors.Join(errs...)

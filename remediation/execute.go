@@ -493,7 +493,16 @@ func (e *Engine) Sweep(ctx context.Context) error {
 			t = Task{Kind: TaskExpire, RunID: r.ID, Due: now}
 		case r.State == StateVerifying && now.After(r.LeaseUntil):
 			t = Task{Kind: TaskVerify, RunID: r.ID, Due: now}
-		case (r.State == StateRunning || r.State == StateApproved) && now.After(r.LeaseUntil) && !r.waitingForPerson():
+		case r.State == StateRunning && r.waitingForPerson():
+			// Nobody works a run that waits for a person; keep its claim on the app so
+			// no other run pauses provisioning meanwhile.
+			if !r.pastRestore() {
+				if _, err := e.Store.Lock(ctx, AppPauseKey(r.Target.AppID), r.ID, pauseTTL); err != nil {
+					e.log().WarnContext(ctx, "keeping the app's provisioning pause for a waiting run", "run_id", r.ID, "err", err)
+				}
+			}
+			continue
+		case (r.State == StateRunning || r.State == StateApproved) && now.After(r.LeaseUntil):
 			t = Task{Kind: TaskAdvance, RunID: r.ID, Due: now}
 		default:
 			continue

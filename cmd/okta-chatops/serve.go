@@ -36,7 +36,11 @@ func runServe(ctx context.Context, e env) error {
 	}
 	defer svc.close()
 	if flags["check"] != "" {
-		return check(ctx, e, svc.api, svc.okta)
+		store := "store: ok (Redis answered)"
+		if cfg.RedisURL == "" {
+			store = "store: embedded in memory (REDIS_URL unset: state is lost on restart and not shared by replicas)"
+		}
+		return check(ctx, e, svc.api, svc.okta, store)
 	}
 	return svc.run(ctx, e)
 }
@@ -154,7 +158,7 @@ func healthHandler(bt *bot.Bot, store remediation.Store) http.Handler {
 // check reports whether Slack and Okta accept the configured credentials.
 func check(ctx context.Context, e env, api *slack.Client, okta interface {
 	ListUserTypes(context.Context) ([]remediation.UserType, error)
-}) error {
+}, store string) error {
 	var errs []error
 	if at, err := api.AuthTestContext(ctx); err != nil {
 		errs = append(errs, fmt.Errorf("slack auth.test: %v", err))
@@ -164,8 +168,8 @@ func check(ctx context.Context, e env, api *slack.Client, okta interface {
 	if _, err := okta.ListUserTypes(ctx); err != nil {
 		errs = append(errs, fmt.Errorf("okta: %v", remediation.ErrorText(err).EN))
 	} else {
-		fmt.Fprintln(e.stdout, "okta: ok")
+		fmt.Fprintln(e.stdout, "okta: ok (the token reads user types; write permissions are only tried by a fix)")
 	}
-	fmt.Fprintln(e.stdout, "store: ok")
+	fmt.Fprintln(e.stdout, store)
 	return errors.Join(errs...)
 }
