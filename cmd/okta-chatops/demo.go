@@ -412,7 +412,7 @@ func (p *demoPlayer) readable(s string) string {
 		":hammer_and_wrench:", "🛠", ":white_check_mark:", "✅", ":x:", "❌", ":arrow_forward:", "▶",
 		":hourglass_flowing_sand:", "⏳", ":hourglass:", "⌛", ":no_entry_sign:", "🚫", ":no_entry:", "⛔",
 		":ballot_box_with_check:", "☑", ":raising_hand:", "🙋", ":leftwards_arrow_with_hook:", "↩",
-		":warning:", "⚠", ":ok_hand:", "👌", ":repeat:", "🔁", ":arrows_counterclockwise:", "🔄").Replace(s)
+		":warning:", "⚠", ":ok_hand:", "👌", ":lock:", "🔒", ":repeat:", "🔁", ":arrows_counterclockwise:", "🔄").Replace(s)
 }
 
 // changedLines returns the lines of now that were not in before.
