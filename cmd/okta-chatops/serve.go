@@ -155,20 +155,48 @@ func healthHandler(bt *bot.Bot, store remediation.Store) http.Handler {
 	return mux
 }
 
-// check reports whether Slack and Okta accept the configured credentials.
-func check(ctx context.Context, e env, api *slack.Client, okta interface {
-	ListUserTypes(context.Context) ([]remediation.UserType, error)
-}, store string) error {
+// check reports whether Slack and Okta accept the configured credentials, which Okta
+// permissions the token has (by read-only probes), and what will not work without the
+// missing ones.
+func check(ctx context.Context, e env, api *slack.Client, okta *oktaadapter.Client, store string) error {
 	var errs []error
 	if at, err := api.AuthTestContext(ctx); err != nil {
 		errs = append(errs, fmt.Errorf("slack auth.test: %v", err))
 	} else {
 		fmt.Fprintf(e.stdout, "slack: ok (team %s, bot user %s)\n", at.Team, at.UserID)
 	}
-	if _, err := okta.ListUserTypes(ctx); err != nil {
-		errs = append(errs, fmt.Errorf("okta: %v", remediation.ErrorText(err).EN))
-	} else {
-		fmt.Fprintln(e.stdout, "okta: ok (the token reads user types; write permissions are only tried by a fix)")
+	fmt.Fprintln(e.stdout, "okta permissions (read-only probes):")
+	missing := map[string]bool{}
+	reached := false
+	for _, p := range okta.Probe(ctx) {
+		state := "ok"
+		switch {
+		case p.Missing:
+			state, missing[p.Scope] = "MISSING", true
+			reached = true
+		case p.Err != nil:
+			state = "unknown: " + remediation.ErrorText(p.Err).EN
+		default:
+			reached = true
+		}
+		fmt.Fprintf(e.stdout, "  %-20s %-8s %s\n", p.Scope, state, p.Call)
+	}
+	fmt.Fprintln(e.stdout, "  okta.apps.manage     not probed (a write): every fix needs it — assign, unassign, externalId, scope, USER_PROVISIONING")
+	switch {
+	case !reached:
+		errs = append(errs, errors.New("okta: no probe got an answer from OKTA_ORG_URL"))
+	case missing["okta.users.read"] || missing["okta.apps.read"]:
+		errs = append(errs, errors.New("okta: the token cannot read users or apps: nothing will work"))
+	default:
+		if missing["okta.logs.read"] {
+			fmt.Fprintln(e.stdout, "  ⇒ without okta.logs.read the diagnosis cannot see the failure messages: STALE_EXTERNAL_ID and SAAS_USER_DEACTIVATED will not be named, and no fix proposed for them")
+		}
+		if missing["okta.groups.read"] {
+			fmt.Fprintln(e.stdout, "  ⇒ without okta.groups.read group-scoped fixes cannot return the user to their group, and the custom-user-type group rule check is blind")
+		}
+		if missing["okta.userTypes.read"] {
+			fmt.Fprintln(e.stdout, "  ⇒ without okta.userTypes.read CUSTOM_USER_TYPE is never named")
+		}
 	}
 	fmt.Fprintln(e.stdout, store)
 	return errors.Join(errs...)

@@ -486,3 +486,27 @@ func TestServeTwoReplicasShareDedupeAndRateLimit(t *testing.T) {
 		t.Errorf("%d answers (want %d, one per command), %d rate-limited (want %d)", got, n, limited, n-20)
 	}
 }
+
+// serve --check validates the configuration and reachability and reports the Okta
+// permissions the token has, and what a missing one breaks.
+func TestServeCheck(t *testing.T) {
+	x := newE2E(t)
+	remove := x.okta.Org.Inject(oktasim.Fault{PathPrefix: "/api/v1/logs", Status: 403})
+	defer remove()
+	var out, errb bytes.Buffer
+	e := env{args: []string{"serve", "--check"}, stdout: &out, stderr: &errb,
+		src: config.Source{Getenv: func(k string) string { return x.vars[k] }, ReadFile: os.ReadFile},
+		log: slog.New(slog.DiscardHandler)}
+	if code := run(context.Background(), e); code != 0 {
+		t.Fatalf("exit %d: %s\n%s", code, errb.String(), out.String())
+	}
+	for _, want := range []string{"slack: ok", "okta.users.read      ok", "okta.apps.read       ok", "okta.logs.read       MISSING",
+		"without okta.logs.read", "okta.apps.manage     not probed", "store: ok (Redis answered)"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("--check output lacks %q:\n%s", want, out.String())
+		}
+	}
+	if x.slack.Connections() != 0 {
+		t.Error("--check connected over Socket Mode")
+	}
+}
