@@ -23,6 +23,23 @@ type People interface {
 	UserEmail(ctx context.Context, memberID string) (string, error)
 }
 
+// Metrics hears what the bot does, for the metrics endpoint. Calls must be cheap.
+type Metrics interface {
+	// Command: a slash command ("diagnose", "status", "audit", "help", or "invalid")
+	// ended with outcome "ok", "refused", "rate_limited", "bad_input" or "error".
+	Command(name, outcome string)
+	// Acked: an envelope was acknowledged d after the bot received it.
+	Acked(d time.Duration)
+	// AuditLag: the newest audit entry not yet in the audit channel is d old (0: none).
+	AuditLag(d time.Duration)
+}
+
+type noMetrics struct{}
+
+func (noMetrics) Command(string, string) {}
+func (noMetrics) Acked(time.Duration)    {}
+func (noMetrics) AuditLag(time.Duration) {}
+
 // Config configures the bot.
 type Config struct {
 	// Locale is OKTA_CHATOPS_LOCALE: the language of channel messages, and of replies
@@ -50,6 +67,8 @@ type Config struct {
 	// OutboxEvery is how often the audit channel outbox looks for new entries
 	// (default 1s).
 	OutboxEvery time.Duration
+	// Metrics: nil for none.
+	Metrics Metrics
 }
 
 // Bot is the Slack side of okta-chatops: it answers slash commands and clicks over
@@ -104,6 +123,9 @@ func New(cfg Config, api *slack.Client, diag *remediation.Diagnoser, eng *remedi
 	}
 	if cfg.Locale == "" {
 		cfg.Locale = remediation.EN
+	}
+	if cfg.Metrics == nil {
+		cfg.Metrics = noMetrics{}
 	}
 	if cfg.UserLimit <= 0 {
 		cfg.UserLimit = 20
@@ -197,9 +219,11 @@ func (b *Bot) receive(ctx context.Context, sm *socketmode.Client) error {
 				continue
 			}
 			// Ack first: Slack retries an envelope not acknowledged within 3 seconds.
+			received := time.Now()
 			if err := sm.AckCtx(ctx, evt.Request.EnvelopeID, nil); err != nil {
 				b.log.WarnContext(ctx, "acking envelope", "envelope_id", evt.Request.EnvelopeID, "err", err)
 			}
+			b.cfg.Metrics.Acked(time.Since(received))
 			j := job{envelopeID: evt.Request.EnvelopeID}
 			switch d := evt.Data.(type) {
 			case slack.SlashCommand:

@@ -18,7 +18,9 @@ import (
 func (b *Bot) handleSlash(ctx context.Context, sc slack.SlashCommand) {
 	l := b.localeOf(ctx, sc.UserID)
 	log := b.log.With("slack_user_id", sc.UserID, "command", sc.Command)
+	name := strings.TrimPrefix(strings.TrimPrefix(strings.ToLower(strings.TrimSpace(sc.Command)), "/"), "okta-")
 	if wait, limited := b.rateLimited(ctx, sc.UserID); limited {
+		b.cfg.Metrics.Command(name, "rate_limited")
 		b.answer(ctx, sc, msgRateLimited(wait).In(l))
 		return
 	}
@@ -26,26 +28,36 @@ func (b *Bot) handleSlash(ctx context.Context, sc slack.SlashCommand) {
 	if err != nil {
 		var ue *UsageError
 		if errors.As(err, &ue) {
+			if _, known := commandFromSlack(sc.Command); !known {
+				name = "invalid"
+			}
+			b.cfg.Metrics.Command(name, "bad_input")
 			b.answer(ctx, sc, ue.Text.In(l))
 			return
 		}
+		b.cfg.Metrics.Command(name, "error")
 		b.answer(ctx, sc, msgError(err).In(l))
 		return
 	}
+	name = string(cmd.Name)
 	if cmd.Name == CmdHelp {
+		b.cfg.Metrics.Command(name, "ok")
 		b.answer(ctx, sc, Usage(cmd.Topic).In(l))
 		return
 	}
 	if !b.channelAllowed(sc.ChannelID) {
+		b.cfg.Metrics.Command(name, "refused")
 		b.refuse(ctx, sc.UserID, sc.ChannelID, sc.Command, &remediation.Refusal{Reason: msgWrongChannel(b.cfg.Channels)})
 		b.answer(ctx, sc, msgWrongChannel(b.cfg.Channels).In(l))
 		return
 	}
 	if err := b.eng.Policy.MayRequest(ctx, sc.UserID); err != nil {
+		b.cfg.Metrics.Command(name, "refused")
 		b.refuse(ctx, sc.UserID, sc.ChannelID, sc.Command, err)
 		b.answer(ctx, sc, b.errText(err, l))
 		return
 	}
+	b.cfg.Metrics.Command(name, "ok")
 	switch cmd.Name {
 	case CmdDiagnose:
 		b.diagnose(ctx, sc, cmd, l)

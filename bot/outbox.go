@@ -46,7 +46,7 @@ func (b *Bot) flushAudit(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	entries, err := b.store.Audit(ctx, cursorTime(cursor), 200)
+	entries, err := b.store.Audit(ctx, cursorTime(cursor), outboxBatch)
 	if err != nil {
 		return err
 	}
@@ -54,6 +54,7 @@ func (b *Bot) flushAudit(ctx context.Context) error {
 		if !after(e.ID, cursor) {
 			continue
 		}
+		b.cfg.Metrics.AuditLag(b.cfg.Clock().Sub(e.Event.At))
 		line := msgAuditLine(e).In(b.cfg.Locale)
 		if _, _, err := b.api.PostMessageContext(ctx, b.cfg.AuditChannel, slack.MsgOptionText(shorten(line, maxMessageText), false)); err != nil {
 			return err // try again next tick, from the same entry
@@ -63,8 +64,14 @@ func (b *Bot) flushAudit(ctx context.Context) error {
 		}
 		cursor = e.ID
 	}
+	if len(entries) < outboxBatch {
+		b.cfg.Metrics.AuditLag(0) // caught up
+	}
 	return nil
 }
+
+// outboxBatch is how many entries one flush reads.
+const outboxBatch = 200
 
 // Entry IDs are "<milliseconds>-<sequence>" (storage): ordered, and the milliseconds
 // say where to start reading.

@@ -102,17 +102,26 @@ func (c *Client) do(ctx context.Context, op string, fn func(ctx context.Context)
 		// The SDK has read and closed the body before returning, so cancelling is safe.
 		defer cancel()
 	}
+	start := c.cfg.Clock()
 	resp, err := fn(rctx)
+	status := http.StatusOK
+	if resp != nil && resp.Response != nil {
+		status = resp.StatusCode
+	}
 	if err != nil {
 		err = translate(ctx, op, resp, ci, err)
+		status = 0 // no answer: a network error or a timeout
 		var re *remediation.RemoteError
 		if errors.As(err, &re) {
+			status = re.Status
 			c.log.DebugContext(ctx, "okta request failed", "op", op, "status", re.Status,
 				"error_code", re.Code, "request_id", re.RequestID, "kind", re.Kind.Error())
 		}
-		return resp, err
 	}
-	return resp, nil
+	if c.cfg.Observe != nil {
+		c.cfg.Observe(op, status, c.cfg.Clock().Sub(start))
+	}
+	return resp, err
 }
 
 // raw sends a request the SDK's typed methods cannot express through a clone of its

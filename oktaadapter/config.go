@@ -78,6 +78,10 @@ type Config struct {
 	// real sleeps.
 	Sleep  func(ctx context.Context, d time.Duration) error
 	Logger *slog.Logger
+	// Observe, when set, hears of every Okta call: its operation (a path template such
+	// as "GET /api/v1/apps/{appId}/users/{userId}"), the HTTP status (0 when there was
+	// no answer) and how long it took. For metrics.
+	Observe func(op string, status int, d time.Duration)
 }
 
 // authMode is the SDK's AuthorizationMode value.

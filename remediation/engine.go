@@ -24,6 +24,7 @@ type Engine struct {
 	SaaS      SaaSDirectory // nil: relink_saas_user cannot be proposed
 	Policy    *Policy
 	Notifier  Notifier // nil: nobody to tell
+	Observe   Observer // nil: no metrics
 	Clock     func() time.Time
 	Logger    *slog.Logger
 	// Owner identifies this engine in leases (default host:pid).
@@ -345,6 +346,13 @@ func (e *Engine) event(r *Run, t AuditType, actor string) AuditEvent {
 func (e *Engine) actor() string { return "engine:" + e.owner() }
 
 func (e *Engine) notify(ctx context.Context, r Run, evs ...AuditEvent) {
+	if e.Observe != nil {
+		for _, ev := range evs {
+			if endsRun(ev.Type) && r.State.Terminal() {
+				e.Observe.RunEnded(r.State)
+			}
+		}
+	}
 	if e.Notifier == nil {
 		return
 	}

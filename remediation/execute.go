@@ -166,6 +166,7 @@ func (e *Engine) stepOne(ctx context.Context, r *Run, defs map[StepKind]stepDef)
 	case errors.Is(err, ErrStale):
 		return true, e.replan(ctx, r, err)
 	case IsRetryable(err) && s.Attempts < e.maxAttempts():
+		e.observeStep(s, "retry")
 		s.Status, s.Error = StepPending, err.Error()
 		ev := e.stepEvent(r, AuditStepFailed, i)
 		fillOkta(&ev, err)
@@ -175,6 +176,7 @@ func (e *Engine) stepOne(ctx context.Context, r *Run, defs map[StepKind]stepDef)
 		}
 		return true, e.Scheduler.Schedule(ctx, Task{Kind: TaskAdvance, RunID: r.ID, Due: e.now().Add(e.backoff(s.Attempts))})
 	default:
+		e.observeStep(s, "failed")
 		end := e.now()
 		s.Status, s.Error, s.EndedAt = StepFailed, err.Error(), &end
 		r.Error = fmt.Sprintf("step %d (%s) failed: %v", i+1, s.Kind, err)
@@ -184,6 +186,11 @@ func (e *Engine) stepOne(ctx context.Context, r *Run, defs map[StepKind]stepDef)
 		ev.Detail = err.Error()
 		return false, e.save(ctx, r, ev)
 	}
+	typ, outcome := AuditStepDone, "done"
+	if already {
+		typ, outcome = AuditStepSkipped, "skipped"
+	}
+	e.observeStep(s, outcome)
 	end := e.now()
 	s.Status, s.Error, s.EndedAt = StepDone, "", &end
 	if s.Kind.pausesProvisioning() {
@@ -191,12 +198,9 @@ func (e *Engine) stepOne(ctx context.Context, r *Run, defs map[StepKind]stepDef)
 	}
 	if s.Kind.restoresProvisioning() {
 		r.ProvisioningPaused = false
+		e.observeResume(r)
 	}
 	r.Cursor++
-	typ := AuditStepDone
-	if already {
-		typ = AuditStepSkipped
-	}
 	ev := e.stepEvent(r, typ, i)
 	if already {
 		ev.Detail = "already in place"
@@ -273,8 +277,9 @@ func (e *Engine) compensateOne(ctx context.Context, r *Run, defs map[StepKind]st
 			return e.compensationTrouble(ctx, r, i, err)
 		}
 		s.Status = StepCompensated
-		if s.Kind.pausesProvisioning() {
+		if s.Kind.pausesProvisioning() && r.ProvisioningPaused {
 			r.ProvisioningPaused = false
+			e.observeResume(r)
 		}
 		ev := e.stepEvent(r, AuditCompensated, i)
 		r.Cursor--

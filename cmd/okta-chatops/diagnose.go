@@ -44,7 +44,7 @@ func runDiagnose(ctx context.Context, e env) error {
 	if err := cfg.RequireOkta(); err != nil {
 		return usageError{err}
 	}
-	okta, err := newOkta(ctx, cfg, e)
+	okta, err := newOkta(ctx, cfg, e, nil)
 	if err != nil {
 		return usageError{err}
 	}
@@ -77,8 +77,9 @@ func pickLocale(flag, configured string) (remediation.Locale, error) {
 	return l, nil
 }
 
-// newOkta builds the Okta adapter from the configuration.
-func newOkta(ctx context.Context, cfg config.Config, e env) (*oktaadapter.Client, error) {
+// newOkta builds the Okta adapter from the configuration; observe (optional) hears of
+// every call, for metrics.
+func newOkta(ctx context.Context, cfg config.Config, e env, observe func(op string, status int, d time.Duration)) (*oktaadapter.Client, error) {
 	return oktaadapter.New(ctx, oktaadapter.Config{
 		OrgURL:         cfg.OktaOrgURL,
 		APIToken:       cfg.OktaAPIToken.Reveal(),
@@ -89,5 +90,6 @@ func newOkta(ctx context.Context, cfg config.Config, e env) (*oktaadapter.Client
 		AllowHTTP:      cfg.OktaAllowHTTP,
 		RequestTimeout: 30 * time.Second,
 		Logger:         e.log,
+		Observe:        observe,
 	})
 }

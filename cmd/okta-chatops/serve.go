@@ -47,13 +47,14 @@ func runServe(ctx context.Context, e env) error {
 
 // service is everything `serve` runs, wired from the configuration.
 type service struct {
-	cfg   config.Config
-	api   *slack.Client
-	okta  *oktaadapter.Client
-	store remediation.Store
-	eng   *remediation.Engine
-	bot   *bot.Bot
-	close func() error
+	cfg     config.Config
+	api     *slack.Client
+	okta    *oktaadapter.Client
+	store   remediation.Store
+	eng     *remediation.Engine
+	bot     *bot.Bot
+	metrics *metrics
+	close   func() error
 }
 
 func newService(ctx context.Context, cfg config.Config, e env) (*service, error) {
@@ -68,7 +69,8 @@ func newService(ctx context.Context, cfg config.Config, e env) (*service, error)
 	if err != nil {
 		return nil, usageError{err}
 	}
-	okta, err := newOkta(ctx, cfg, e)
+	m := newMetrics()
+	okta, err := newOkta(ctx, cfg, e, m.OktaCall)
 	if err != nil {
 		return nil, usageError{err}
 	}
@@ -89,13 +91,14 @@ func newService(ctx context.Context, cfg config.Config, e env) (*service, error)
 	}
 	eng := &remediation.Engine{
 		Store: b.store, Scheduler: b.sched, Okta: okta, SaaS: saas, Policy: policy,
-		Logger: e.log, Owner: remediation.DefaultOwner(), VerifyTimeout: cfg.VerifyTimeout,
+		Logger: e.log, Owner: remediation.DefaultOwner(), VerifyTimeout: cfg.VerifyTimeout, Observe: m,
 	}
 	diag := &remediation.Diagnoser{Okta: okta, Logger: e.log}
 	bt := bot.New(bot.Config{Locale: locale, AuditChannel: cfg.AuditChannel, Channels: cfg.Channels, NotifyUser: cfg.NotifyUser,
-		Logger: e.log, Owner: eng.Owner}, api, diag, eng, b.store, people)
+		Logger: e.log, Owner: eng.Owner, Metrics: m}, api, diag, eng, b.store, people)
 	eng.Notifier = bt
-	return &service{cfg: cfg, api: api, okta: okta, store: b.store, eng: eng, bot: bt, close: b.close}, nil
+	m.watch(b.store, okta)
+	return &service{cfg: cfg, api: api, okta: okta, store: b.store, eng: eng, bot: bt, metrics: m, close: b.close}, nil
 }
 
 // run serves until ctx ends or a fatal error happens.
@@ -110,7 +113,7 @@ func (s *service) run(ctx context.Context, e env) error {
 	if err != nil {
 		return usageError{fmt.Errorf("HTTP_ADDR %s: %v", s.cfg.HTTPAddr, err)}
 	}
-	srv := &http.Server{Handler: healthHandler(s.bot, s.store), ReadHeaderTimeout: 5 * time.Second}
+	srv := &http.Server{Handler: healthHandler(s.bot, s.store, s.metrics.handler()), ReadHeaderTimeout: 5 * time.Second}
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error {
 		if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
@@ -134,10 +137,11 @@ func (s *service) run(ctx context.Context, e env) error {
 	return err
 }
 
-// healthHandler serves /healthz (the process answers) and /readyz (the Socket Mode
-// connection is up and the store answers).
-func healthHandler(bt *bot.Bot, store remediation.Store) http.Handler {
+// healthHandler serves /healthz (the process answers), /readyz (the Socket Mode
+// connection is up and the store answers) and /metrics.
+func healthHandler(bt *bot.Bot, store remediation.Store, metrics http.Handler) http.Handler {
 	mux := http.NewServeMux()
+	mux.Handle("/metrics", metrics)
 	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "ok") })
 	mux.HandleFunc("/readyz", func(w http.ResponseWriter, r *http.Request) {
 		if !bt.Ready() {

@@ -255,6 +255,30 @@ func TestServeEndToEnd(t *testing.T) {
 	for _, typ := range []string{"`diagnosed`", "`proposed`", "`approved`", "`step_done`"} {
 		x.wait(t, "audit "+typ, inChannel(cAudit, typ))
 	}
+
+	// /metrics shows the series of issue 5 after the run.
+	resp, err := http.Get("http://" + x.vars["HTTP_ADDR"] + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for _, want := range []string{
+		`okta_chatops_commands_total{command="diagnose",outcome="ok"} 1`,
+		`okta_chatops_ack_latency_seconds_count`,
+		`okta_chatops_okta_calls_total{endpoint="DELETE /api/v1/apps/{appId}/users/{userId}",status="204"} 1`,
+		`okta_chatops_okta_call_seconds_bucket`,
+		`okta_chatops_okta_rate_limit_remaining{bucket="apps"}`,
+		`okta_chatops_runs{state="running"} 0`,
+		`okta_chatops_runs_ended_total{state="succeeded"} 1`,
+		`okta_chatops_step_duration_seconds_count{kind="provisioning_off",outcome="done"} 1`,
+		`okta_chatops_provisioning_off_window_seconds_count 1`,
+		`okta_chatops_audit_outbox_lag_seconds`,
+	} {
+		if !strings.Contains(string(body), want) {
+			t.Errorf("/metrics lacks %s", want)
+		}
+	}
 }
 
 // A restart while a run awaits approval loses nothing: the new process takes the click.

@@ -1,0 +1,107 @@
+package main
+
+import (
+	"context"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/okta-chatops/okta-chatops/oktaadapter"
+	"github.com/okta-chatops/okta-chatops/remediation"
+)
+
+// metrics is what /metrics shows (Prometheus text format), on a registry of its own.
+// It implements bot.Metrics and remediation.Observer, and observes Okta calls.
+type metrics struct {
+	reg        *prometheus.Registry
+	commands   *prometheus.CounterVec
+	ack        prometheus.Histogram
+	oktaCalls  *prometheus.CounterVec
+	oktaTime   *prometheus.HistogramVec
+	steps      *prometheus.HistogramVec
+	offWindow  prometheus.Histogram
+	runsEnded  *prometheus.CounterVec
+	auditLag   prometheus.Gauge
+	rateRemain *prometheus.GaugeVec
+}
+
+func newMetrics() *metrics {
+	m := &metrics{
+		reg: prometheus.NewRegistry(),
+		commands: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "okta_chatops_commands_total",
+			Help: "Slash commands by command and outcome (ok, refused, rate_limited, bad_input, error)."}, []string{"command", "outcome"}),
+		ack: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "okta_chatops_ack_latency_seconds",
+			Help: "Time from receiving a Socket Mode envelope to acknowledging it.", Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 3}}),
+		oktaCalls: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "okta_chatops_okta_calls_total",
+			Help: "Okta API calls by endpoint (path template) and HTTP status (0: no answer)."}, []string{"endpoint", "status"}),
+		oktaTime: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "okta_chatops_okta_call_seconds",
+			Help: "Okta API call duration by endpoint.", Buckets: prometheus.DefBuckets}, []string{"endpoint"}),
+		steps: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "okta_chatops_step_duration_seconds",
+			Help: "Remediation step durations by kind and outcome.", Buckets: prometheus.DefBuckets}, []string{"kind", "outcome"}),
+		offWindow: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "okta_chatops_provisioning_off_window_seconds",
+			Help: "How long an app's provisioning stayed off during a fix.", Buckets: []float64{.05, .1, .25, .5, 1, 2.5, 5, 10, 30, 60, 300, 3600}}),
+		runsEnded: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "okta_chatops_runs_ended_total",
+			Help: "Remediation runs that reached a final state, by state."}, []string{"state"}),
+		auditLag: prometheus.NewGauge(prometheus.GaugeOpts{Name: "okta_chatops_audit_outbox_lag_seconds",
+			Help: "Age of the oldest audit entry not yet posted to the audit channel (0: caught up)."}),
+		rateRemain: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "okta_chatops_okta_rate_limit_remaining",
+			Help: "Okta's X-Rate-Limit-Remaining as last seen, by bucket."}, []string{"bucket"}),
+	}
+	m.reg.MustRegister(m.commands, m.ack, m.oktaCalls, m.oktaTime, m.steps, m.offWindow, m.runsEnded, m.auditLag, m.rateRemain)
+	return m
+}
+
+// Command implements bot.Metrics.
+func (m *metrics) Command(name, outcome string) { m.commands.WithLabelValues(name, outcome).Inc() }
+
+// Acked implements bot.Metrics.
+func (m *metrics) Acked(d time.Duration) { m.ack.Observe(d.Seconds()) }
+
+// AuditLag implements bot.Metrics.
+func (m *metrics) AuditLag(d time.Duration) { m.auditLag.Set(max(d, 0).Seconds()) }
+
+// StepEnded implements remediation.Observer.
+func (m *metrics) StepEnded(kind remediation.StepKind, outcome string, d time.Duration) {
+	m.steps.WithLabelValues(string(kind), outcome).Observe(d.Seconds())
+}
+
+// ProvisioningResumed implements remediation.Observer.
+func (m *metrics) ProvisioningResumed(d time.Duration) { m.offWindow.Observe(d.Seconds()) }
+
+// RunEnded implements remediation.Observer.
+func (m *metrics) RunEnded(s remediation.RunState) { m.runsEnded.WithLabelValues(string(s)).Inc() }
+
+// OktaCall observes one Okta call (oktaadapter.Config.Observe).
+func (m *metrics) OktaCall(op string, status int, d time.Duration) {
+	m.oktaCalls.WithLabelValues(op, strconv.Itoa(status)).Inc()
+	m.oktaTime.WithLabelValues(op).Observe(d.Seconds())
+}
+
+// watch adds the series read at scrape time: runs by state (from the store) and Okta's
+// remaining rate-limit budget (from the adapter).
+func (m *metrics) watch(store remediation.Store, okta *oktaadapter.Client) {
+	for _, s := range []remediation.RunState{remediation.StateAwaitingApproval, remediation.StateApproved, remediation.StateRunning, remediation.StateVerifying} {
+		m.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "okta_chatops_runs",
+			Help: "Remediation runs in progress, by state.", ConstLabels: prometheus.Labels{"state": string(s)}},
+			func() float64 {
+				ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+				defer cancel()
+				runs, err := store.ListRuns(ctx, remediation.RunFilter{States: []remediation.RunState{s}})
+				if err != nil {
+					return -1
+				}
+				return float64(len(runs))
+			}))
+	}
+	m.reg.MustRegister(prometheus.CollectorFunc(func(ch chan<- prometheus.Metric) {
+		for bucket, b := range okta.RateLimit().Buckets {
+			m.rateRemain.WithLabelValues(bucket).Set(float64(b.Remaining))
+		}
+	}))
+}
+
+// handler serves /metrics.
+func (m *metrics) handler() http.Handler { return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{}) }
