@@ -258,16 +258,22 @@ func (b *Bot) work(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case j := <-b.jobs:
+			// Finish the job even if shutdown begins, but within shutdownGrace of it.
 			jctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), jobTimeout)
+			stop := context.AfterFunc(ctx, func() { time.AfterFunc(shutdownGrace, cancel) })
 			b.handle(jctx, j)
+			stop()
 			cancel()
 		}
 	}
 }
 
 // jobTimeout bounds the handling of one envelope (a diagnosis of many apps is the
-// slowest).
-const jobTimeout = 2 * time.Minute
+// slowest); shutdownGrace bounds what is left of it once shutdown begins.
+const (
+	jobTimeout    = 2 * time.Minute
+	shutdownGrace = 10 * time.Second
+)
 
 // handle runs one envelope, once across replicas and redeliveries.
 func (b *Bot) handle(ctx context.Context, j job) {

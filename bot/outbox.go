@@ -27,7 +27,14 @@ func (b *Bot) outbox(ctx context.Context) {
 	for {
 		select {
 		case <-ctx.Done():
-			_ = b.store.Unlock(context.WithoutCancel(ctx), outboxLock, b.cfg.Owner)
+			// Post what is left before stopping (bounded), then let another replica
+			// take over at once.
+			fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+			if err := b.flushAudit(fctx); err != nil {
+				b.log.WarnContext(fctx, "flushing the audit channel outbox on shutdown", "err", err)
+			}
+			_ = b.store.Unlock(fctx, outboxLock, b.cfg.Owner)
+			cancel()
 			return
 		case <-tick.C:
 		}

@@ -239,6 +239,7 @@ func TestCrashAtEveryStepBoundary(t *testing.T) {
 						}
 					}
 					a.Okta = hook
+					a.Store = deadStore{Store: r.store, dead: func() bool { return ctx.Err() != nil }}
 					before := r.caps(t, "Zoom")
 					run := r.propose(t, a, "stale_external_id", remediation.PlanResetExternalID)
 					r.approve(t, a, run.ID)
@@ -557,5 +558,41 @@ func TestManagerMayApprove(t *testing.T) {
 	}
 	if _, err := e2.Approve(context.Background(), run2.ID, "UMANAGER01", ""); !errors.Is(err, remediation.ErrDenied) {
 		t.Errorf("manager approved without the rule: %v", err)
+	}
+}
+
+// A shutdown mid-step hands the lease back: another engine resumes the run at once,
+// without waiting for the lease to lapse.
+func TestShutdownHandsTheRunBack(t *testing.T) {
+	r := memoryRig(t)
+	ctx, shutdown := context.WithCancel(context.Background())
+	a := r.engine(t, "A")
+	a.Okta = &writeHook{OktaWriter: r.okta, before: func(n int) error {
+		if n == 2 { // the unassign: provisioning is off
+			shutdown()
+			return context.Canceled
+		}
+		return nil
+	}}
+	before := r.caps(t, "Zoom")
+	run := r.propose(t, a, "stale_external_id", remediation.PlanResetExternalID)
+	r.approve(t, a, run.ID)
+	for ctx.Err() == nil {
+		tasks, _ := r.sched.Claim(ctx, r.clock.Now(), 16)
+		for _, task := range tasks {
+			_ = a.Handle(ctx, task)
+		}
+	}
+	got, _ := r.store.GetRun(context.Background(), run.ID)
+	if !got.LeaseUntil.IsZero() {
+		t.Fatalf("lease not handed back: %v", got.LeaseUntil)
+	}
+	b := r.engine(t, "B") // same clock: no lease lapse needed
+	run = r.settle(t, b, run.ID)
+	if run.State != remediation.StateSucceeded {
+		t.Fatalf("state %s: %s", run.State, run.Error)
+	}
+	if after := r.caps(t, "Zoom"); after != before {
+		t.Errorf("provisioning %+v, want %+v", after, before)
 	}
 }

@@ -57,3 +57,17 @@ func (w *writeHook) SetProvisioning(ctx context.Context, appID string, c remedia
 	err = w.call(ctx, func() error { p, err = w.OktaWriter.SetProvisioning(ctx, appID, c); return err })
 	return p, err
 }
+
+// deadStore is the store as a killed process sees it: once dead, nothing it writes
+// arrives (so a crash cannot hand its lease back the way a shutdown does).
+type deadStore struct {
+	remediation.Store
+	dead func() bool
+}
+
+func (d deadStore) UpdateRun(ctx context.Context, r *remediation.Run, evs ...remediation.AuditEvent) error {
+	if d.dead() {
+		return context.Canceled
+	}
+	return d.Store.UpdateRun(ctx, r, evs...)
+}

@@ -2,6 +2,8 @@ package remediation
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -66,10 +68,14 @@ func (e *Engine) owner() string {
 	return e.Owner
 }
 
-// DefaultOwner names this process in leases: host and pid.
+// DefaultOwner names this process in leases: host, pid and a random suffix, so a
+// restarted process (pid 1 again in a container) or a second engine in one process is a
+// different owner.
 func DefaultOwner() string {
 	host, _ := os.Hostname()
-	return host + ":" + strconv.Itoa(os.Getpid())
+	var b [3]byte
+	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails (Go ≥ 1.24)
+	return host + ":" + strconv.Itoa(os.Getpid()) + ":" + hex.EncodeToString(b[:])
 }
 
 func durOr(v, def time.Duration) time.Duration {

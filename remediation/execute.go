@@ -58,10 +58,33 @@ func (e *Engine) advance(ctx context.Context, runID string) error {
 		}
 	}
 	err = e.run(ctx, &r)
-	if errors.Is(err, errLostLease) || errors.Is(err, context.Canceled) {
-		return nil // abandoned: the lease lapses and the sweep hands the run on
+	switch {
+	case errors.Is(err, errLostLease):
+		return nil
+	case errors.Is(err, context.Canceled):
+		e.handBack(ctx, runID)
+		return nil
 	}
 	return err
+}
+
+// handBack gives up this engine's lease on a run it stops working on (shutdown), so
+// another engine resumes it at once instead of after the lease lapses. The step that
+// was running stays marked running: its Check tells the next engine whether it happened.
+func (e *Engine) handBack(ctx context.Context, runID string) {
+	hctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
+	defer cancel()
+	r, err := e.Store.GetRun(hctx, runID)
+	if err != nil || r.Owner != e.owner() || r.State.Terminal() {
+		return
+	}
+	r.LeaseUntil = time.Time{}
+	if err := e.Store.UpdateRun(hctx, &r); err != nil {
+		return // someone else wrote first: they hold it now
+	}
+	if err := e.Scheduler.Schedule(hctx, Task{Kind: TaskAdvance, RunID: runID, Due: e.now()}); err != nil {
+		e.log().WarnContext(hctx, "handing a run back", "run_id", runID, "err", err)
+	}
 }
 
 // run is the step loop of an owned run.

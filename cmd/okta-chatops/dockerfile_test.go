@@ -2,8 +2,13 @@ package main
 
 import (
 	"os"
+	"slices"
 	"strings"
 	"testing"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/okta-chatops/okta-chatops/config"
 )
 
 // No Docker engine runs here, so the Dockerfile is checked for what matters: a static
@@ -34,5 +39,37 @@ func TestHealthCommand(t *testing.T) {
 	}
 	if code, _, _ := runCLI(t, map[string]string{"HTTP_ADDR": freeAddr(t)}, "health"); code != 1 {
 		t.Errorf("health against nothing exit %d, want 1", code)
+	}
+}
+
+// docker-compose.yml: Redis with persistence on, the bot built from this Dockerfile,
+// pointed at that Redis, more than one replica.
+func TestCompose(t *testing.T) {
+	b, err := os.ReadFile("../../docker-compose.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var c struct {
+		Services map[string]struct {
+			Build       string            `yaml:"build"`
+			Command     []string          `yaml:"command"`
+			Environment map[string]string `yaml:"environment"`
+			Deploy      struct {
+				Replicas int `yaml:"replicas"`
+			} `yaml:"deploy"`
+		} `yaml:"services"`
+	}
+	if err := yaml.Unmarshal(b, &c); err != nil {
+		t.Fatal(err)
+	}
+	redis, bot := c.Services["redis"], c.Services["bot"]
+	if !slices.Contains(redis.Command, "--appendonly") {
+		t.Errorf("redis without persistence: %v", redis.Command)
+	}
+	if bot.Build != "." || bot.Environment["REDIS_URL"] != "redis://redis:6379/0" || bot.Deploy.Replicas < 2 || !slices.Equal(bot.Command, []string{"serve"}) {
+		t.Errorf("bot service: %+v", bot)
+	}
+	if _, err := config.Load(config.Source{Getenv: func(k string) string { return bot.Environment[k] }, ReadFile: os.ReadFile}); err != nil {
+		t.Errorf("the compose environment does not load: %v", err)
 	}
 }

@@ -534,3 +534,73 @@ func TestServeCheck(t *testing.T) {
 		t.Error("--check connected over Socket Mode")
 	}
 }
+
+// Two replicas: a run started on one is finished by the other when the first stops
+// mid-step, and the audit channel gets every entry exactly once.
+func TestServeReplicaStopsMidRun(t *testing.T) {
+	x := newE2E(t)
+	stopA := x.serve(t)
+	ctx := context.Background()
+	if _, err := x.slack.SlashCommand(ctx, uRequester, cOps, "/okta-diagnose", "alice@example.com Zoom"); err != nil {
+		t.Fatal(err)
+	}
+	diag := x.wait(t, "the diagnosis", inChannel(cOps, "STALE_EXTERNAL_ID"))
+	var value string
+	for _, b := range diag.Buttons() {
+		if strings.HasPrefix(b.Value, "reset_external_id:") {
+			value = b.Value
+		}
+	}
+	if _, err := x.slack.Click(ctx, uRequester, cOps, diag.TS, "propose_plan", value); err != nil {
+		t.Fatal(err)
+	}
+	req := x.wait(t, "the approval request", func(m slacksim.Message) bool { _, ok := m.Button("approve_run"); return ok })
+	approve, _ := req.Button("approve_run")
+
+	// Hold the unassign, so replica A is in the middle of the run, provisioning off.
+	hold := make(chan struct{})
+	remove := x.okta.Org.Inject(oktasim.Fault{Method: "DELETE", Hold: hold, Count: 1})
+	defer remove()
+	if _, err := x.slack.Click(ctx, uApprover, cOps, req.TS, "approve_run", approve.Value); err != nil {
+		t.Fatal(err)
+	}
+	x.wait(t, "replica A starting the unassign", func(m slacksim.Message) bool {
+		return m.ThreadTS == req.TS && m.Contains("Started step 3/5")
+	})
+	x.serve(t, "HTTP_ADDR", freeAddr(t)) // replica B
+	if code := stopA(); code != 0 {       // A stops (SIGTERM) with the DELETE in flight
+		t.Fatalf("replica A exited %d", code)
+	}
+	close(hold) // Okta answers the DELETE A no longer waits for
+	x.wait(t, "replica B finishing the run", func(m slacksim.Message) bool {
+		return m.ThreadTS == req.TS && m.Contains("Fixed and verified")
+	})
+	x.wait(t, "the verified entry in the audit channel", inChannel(cAudit, "`verified`", approve.Value))
+
+	// Every audit entry reached the audit channel exactly once.
+	code, out, _ := runCLI(t, map[string]string{"REDIS_URL": x.vars["REDIS_URL"]}, "audit", "export")
+	if code != 0 {
+		t.Fatal("audit export failed")
+	}
+	if !strings.Contains(out, `"type":"resumed"`) {
+		t.Error("no resumed event: replica B did not take the run over")
+	}
+	entries := strings.Count(strings.TrimSpace(out), "\n") + 1
+	deadline := time.Now().Add(10 * time.Second)
+	for msgs := x.slack.Messages(cAudit); len(msgs) < entries && time.Now().Before(deadline); msgs = x.slack.Messages(cAudit) {
+		last := msgs[len(msgs)-1].TS
+		x.wait(t, "more audit posts", func(m slacksim.Message) bool { return m.Channel == cAudit && m.TS > last })
+	}
+	posted := map[string]int{}
+	for _, m := range x.slack.Messages(cAudit) {
+		posted[m.TextArg]++
+	}
+	if len(x.slack.Messages(cAudit)) != entries {
+		t.Errorf("%d audit posts for %d entries", len(x.slack.Messages(cAudit)), entries)
+	}
+	for text, n := range posted {
+		if n > 1 {
+			t.Errorf("posted %d times: %s", n, text)
+		}
+	}
+}
