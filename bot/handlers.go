@@ -323,6 +323,14 @@ func (b *Bot) showEvidence(ctx context.Context, channel, user, value string, l r
 	if err != nil {
 		return err
 	}
+	ev := remediation.AuditEvent{Type: remediation.AuditLookup, At: b.cfg.Clock().UTC(), Actor: user, UserID: d.User.ID,
+		Detail: "evidence shown in channel " + channel}
+	if d.App != nil {
+		ev.AppID = d.App.ID
+	}
+	if err := b.store.Append(ctx, ev); err != nil {
+		b.log.WarnContext(ctx, "auditing a lookup", "err", err)
+	}
 	fallback, blocks := diagnosisBlocks(d, user, "", forAllowed, l)
 	if _, err := b.api.PostEphemeralContext(ctx, channel, user, slack.MsgOptionText(fallback, false), slack.MsgOptionBlocks(blocks...)); err != nil {
 		return fmt.Errorf("showing the evidence: %w", err)

@@ -462,7 +462,7 @@ func TestServeAccessControl(t *testing.T) {
 		t.Fatalf("audit export: %d %s", code, stderr)
 	}
 	if !strings.Contains(out, `"type":"diagnosed"`) || !strings.Contains(out, `"actor":"`+uRequester+`"`) || !strings.Contains(out, "in channel "+cOps) ||
-		!strings.Contains(out, `"type":"refused"`) {
+		!strings.Contains(out, `"type":"refused"`) || !strings.Contains(out, `"actor":"`+uApprover+`"`) || !strings.Contains(out, "evidence shown in channel") {
 		t.Errorf("audit export lacks the lookups and refusals:\n%s", out)
 	}
 }
