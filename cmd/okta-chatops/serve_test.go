@@ -568,7 +568,7 @@ func TestServeReplicaStopsMidRun(t *testing.T) {
 		return m.ThreadTS == req.TS && m.Contains("Started step 3/5")
 	})
 	x.serve(t, "HTTP_ADDR", freeAddr(t)) // replica B
-	if code := stopA(); code != 0 {       // A stops (SIGTERM) with the DELETE in flight
+	if code := stopA(); code != 0 {      // A stops (SIGTERM) with the DELETE in flight
 		t.Fatalf("replica A exited %d", code)
 	}
 	close(hold) // Okta answers the DELETE A no longer waits for
