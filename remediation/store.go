@@ -48,6 +48,10 @@ type Store interface {
 	// Audit reads the trail, oldest first, from entries at or after since; limit ≤ 0
 	// means all.
 	Audit(ctx context.Context, since time.Time, limit int) ([]AuditEntry, error)
+	// AuditHead returns the hash of the newest entry as the store recorded it when
+	// appending ("" for an empty trail), kept apart from the entries so that removing
+	// the newest ones shows.
+	AuditHead(ctx context.Context) (string, error)
 }
 
 // RunFilter selects runs; empty fields match everything.

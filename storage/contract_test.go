@@ -642,6 +642,23 @@ func testStore(t *testing.T, newHarness func(t *testing.T) harness) {
 		}
 	})
 
+	t.Run("audit head: the newest entry's hash", func(t *testing.T) {
+		h := newHarness(t)
+		ctx := t.Context()
+		if head, err := h.store.AuditHead(ctx); err != nil || head != "" {
+			t.Fatalf("empty trail head = %q, %v", head, err)
+		}
+		for i := 0; i < 3; i++ {
+			if err := h.store.Append(ctx, event(remediation.AuditLookup, "", fmt.Sprint(i), h.clock.Now())); err != nil {
+				t.Fatal(err)
+			}
+		}
+		entries, _ := h.store.Audit(ctx, time.Time{}, 0)
+		if head, err := h.store.AuditHead(ctx); err != nil || len(entries) != 3 || head != entries[2].Hash {
+			t.Errorf("head = %q, %v; want the last entry's hash", head, err)
+		}
+	})
+
 	t.Run("cursors: empty until set, then the last value", func(t *testing.T) {
 		h := newHarness(t)
 		ctx := t.Context()

@@ -408,3 +408,13 @@ func (m *MemoryStore) Hit(ctx context.Context, key string, win time.Duration) (i
 	m.hits[key] = w
 	return w.count, w.ends.Sub(now), nil
 }
+
+// AuditHead implements remediation.Store.
+func (m *MemoryStore) AuditHead(ctx context.Context) (string, error) {
+	if err := ctx.Err(); err != nil {
+		return "", err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.head.Hash, nil
+}

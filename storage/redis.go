@@ -594,3 +594,15 @@ func (s *RedisStore) Hit(ctx context.Context, key string, win time.Duration) (in
 	ttl, _ := res[1].(int64)
 	return int(n), time.Duration(max(ttl, 0)) * time.Millisecond, nil
 }
+
+// AuditHead implements remediation.Store.
+func (s *RedisStore) AuditHead(ctx context.Context) (string, error) {
+	h, err := s.c.HGet(ctx, s.headKey(), "hash").Result()
+	if errors.Is(err, redis.Nil) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("storage: audit head: %w", err)
+	}
+	return h, nil
+}

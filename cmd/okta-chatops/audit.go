@@ -3,7 +3,9 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -37,6 +39,11 @@ func runAudit(ctx context.Context, e env) error {
 		return err
 	}
 	defer b.close()
+	// The head first: entries appended after it are newer, not a sign of tampering.
+	head, err := b.store.AuditHead(ctx)
+	if err != nil {
+		return fmt.Errorf("reading the audit trail's head: %w", err)
+	}
 	entries, err := b.store.Audit(ctx, since, 0)
 	if err != nil {
 		return fmt.Errorf("reading the audit trail: %w", err)
@@ -49,10 +56,20 @@ func runAudit(ctx context.Context, e env) error {
 		}
 	}
 	if len(entries) == 0 {
+		if head != "" && since.IsZero() {
+			return errors.New("the audit trail has been tampered with: it is empty but its head records entries")
+		}
 		return nil
 	}
-	if err := remediation.VerifyChain(entries[0].Prev, entries); err != nil {
+	first := entries[0].Prev
+	if since.IsZero() {
+		first = "" // the whole trail: it must start at the beginning
+	}
+	if err := remediation.VerifyChain(first, entries); err != nil {
 		return fmt.Errorf("the audit trail has been tampered with: %w", err)
+	}
+	if head != "" && !slices.ContainsFunc(entries, func(e remediation.AuditEntry) bool { return e.Hash == head }) {
+		return fmt.Errorf("the audit trail has been tampered with: its newest entries are missing (the head records %.12s…, which no entry has)", head)
 	}
 	e.log.Info("audit chain verified", "entries", len(entries))
 	return nil

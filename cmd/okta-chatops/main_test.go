@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"os"
@@ -11,7 +12,10 @@ import (
 	"testing"
 
 	"github.com/okta-chatops/okta-chatops/config"
+	"github.com/okta-chatops/okta-chatops/remediation"
 	"github.com/okta-chatops/okta-chatops/sim/oktasim"
+	"github.com/okta-chatops/okta-chatops/storage"
+	"github.com/okta-chatops/okta-chatops/storage/redistest"
 )
 
 // runCLI runs the command line as main does, with the given environment.
@@ -138,5 +142,36 @@ func TestAuditExportEmbedded(t *testing.T) {
 	}
 	if code, _, stderr := runCLI(t, map[string]string{}, "audit", "export", "--since", "yesterday"); code != 2 || !strings.Contains(stderr, "--since") {
 		t.Errorf("bad --since: exit %d %s", code, stderr)
+	}
+}
+
+// audit export checks the chain and that nothing was cut from either end.
+func TestAuditExportDetectsTampering(t *testing.T) {
+	url, client := redistest.Start(t)
+	ctx := context.Background()
+	store := storage.NewRedis(client, storage.RedisOptions{})
+	for i := 0; i < 3; i++ {
+		if err := store.Append(ctx, remediation.AuditEvent{Type: remediation.AuditDiagnosed, Actor: "U1", Detail: fmt.Sprint(i)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	vars := map[string]string{"REDIS_URL": url}
+	code, out, stderr := runCLI(t, vars, "audit", "export")
+	if code != 0 || strings.Count(out, "\n") != 3 {
+		t.Fatalf("intact trail: exit %d, %d lines, %s", code, strings.Count(out, "\n"), stderr)
+	}
+	ids, err := client.XRange(ctx, storage.DefaultPrefix+"audit", "-", "+").Result()
+	if err != nil || len(ids) != 3 {
+		t.Fatalf("stream: %v %v", ids, err)
+	}
+	// Remove the newest entry: the chain that is left is intact, but the head knows.
+	client.XDel(ctx, storage.DefaultPrefix+"audit", ids[2].ID)
+	if code, _, stderr := runCLI(t, vars, "audit", "export"); code != 1 || !strings.Contains(stderr, "newest entries are missing") {
+		t.Errorf("cut at the end: exit %d %s", code, stderr)
+	}
+	// Remove the oldest: the first entry no longer starts the chain.
+	client.XDel(ctx, storage.DefaultPrefix+"audit", ids[0].ID)
+	if code, _, stderr := runCLI(t, vars, "audit", "export"); code != 1 || !strings.Contains(stderr, "tampered") {
+		t.Errorf("cut at the start: exit %d %s", code, stderr)
 	}
 }
