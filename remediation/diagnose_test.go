@@ -113,6 +113,16 @@ func TestDiagnoseFindings(t *testing.T) {
 			codes: []Code{Healthy},
 		},
 		{
+			name: "another user's failure on this app is not this user's", app: "Zoom",
+			setup: func(w *fakeOkta) {
+				other := ev(30, evPushProfile, "FAILURE", staleMsg("BOBS1"), zoomID, "Zoom")
+				other.Targets[0] = LogTarget{ID: "00u1bob000000000000", Type: "User", AlternateID: "bob@example.com"}
+				w.logs = append(w.logs, other)
+				w.logsUnfiltered = true
+			},
+			codes: []Code{Healthy},
+		},
+		{
 			name: "slack deactivated, deactivate users disabled", app: "Slack",
 			setup: func(w *fakeOkta) {
 				w.appUsers[slackID+"/"+aliceID] = AppUser{ID: aliceID, Status: "PROVISIONED", SyncState: SyncError, Scope: ScopeUser}

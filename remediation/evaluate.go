@@ -173,7 +173,7 @@ func appFindings(f *Facts, af *AppFacts) []Finding {
 	}
 
 	au := af.AppUser
-	failure, repeated := latestFailure(f.Logs, app, au.SyncState)
+	failure, repeated := latestFailure(f.Logs, f.User, app, au.SyncState)
 	var primary *Finding
 	switch {
 	case failure != nil && isNoUserReturned(failure.Message()):
@@ -215,10 +215,10 @@ func togglesProvisioning(plans []PlanID) bool {
 // successful push has superseded (unless Okta still shows the sync in ERROR), and
 // whether the same failure happened again after the user was re-assigned in between
 // (seed 000: fix 1 was tried and did not help).
-func latestFailure(logs []LogEvent, app App, syncState string) (*LogEvent, bool) {
+func latestFailure(logs []LogEvent, user User, app App, syncState string) (*LogEvent, bool) {
 	var evs []LogEvent
 	for _, e := range logs {
-		if aboutApp(e, app) {
+		if aboutApp(e, app) && aboutUser(e, user) {
 			evs = append(evs, e)
 		}
 	}
@@ -261,6 +261,21 @@ func sameFailure(a, b string) bool {
 		return ida == idb
 	}
 	return a == b
+}
+
+// aboutUser reports whether a System Log event concerns user: the query asked Okta for
+// the user's events, but an answer that ignored the filter must not pin another
+// user's failure on them.
+func aboutUser(e LogEvent, u User) bool {
+	if e.HasTarget(u.ID) {
+		return true
+	}
+	for _, t := range e.Targets {
+		if t.Type == "User" && u.Login != "" && strings.EqualFold(t.AlternateID, u.Login) {
+			return true
+		}
+	}
+	return false
 }
 
 // aboutApp reports whether a System Log event concerns app: by target ID, by the app

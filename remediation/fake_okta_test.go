@@ -21,6 +21,9 @@ type fakeOkta struct {
 	rules     []GroupRule
 	groups    []Group
 	errs      map[string]error
+	// logsUnfiltered makes SystemLog answer every event, as an Okta that ignored the
+	// filter would.
+	logsUnfiltered bool
 }
 
 func (f *fakeOkta) record(name string) error {
@@ -95,6 +98,9 @@ func (f *fakeOkta) GetProvisioning(_ context.Context, appID string) (Provisionin
 func (f *fakeOkta) SystemLog(_ context.Context, q LogQuery) ([]LogEvent, error) {
 	if err := f.record("SystemLog"); err != nil {
 		return nil, err
+	}
+	if f.logsUnfiltered {
+		return f.logs, nil
 	}
 	var out []LogEvent
 	for _, e := range f.logs {

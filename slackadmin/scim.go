@@ -184,18 +184,29 @@ func (c *SCIM) FindAccount(ctx context.Context, email string) (remediation.SaaSA
 	if email == "" || strings.ContainsFunc(email, unicode.IsControl) {
 		return remediation.SaaSAccount{}, &remediation.RemoteError{Kind: remediation.ErrPermanent, Op: op, Summary: "not a usable email address"}
 	}
-	q := url.Values{"filter": {"email eq " + scimString(email)}, "startIndex": {"1"}, "count": {"10"}}
-	var list struct {
-		TotalResults int        `json:"totalResults"`
-		Resources    []scimUser `json:"Resources"`
-	}
-	if err := c.do(ctx, op, http.MethodGet, "Users", q, nil, &list); err != nil {
-		return remediation.SaaSAccount{}, err
-	}
+	// Slack's SCIM filters on email; some SCIM servers only on userName (which Slack
+	// derives from the email). Ask by email first, by userName if that finds nobody or
+	// is refused; keep only members whose email really matches either way.
 	var found []scimUser
-	for _, u := range list.Resources {
-		if u.hasEmail(email) {
-			found = append(found, u)
+	for i, filter := range []string{"email eq " + scimString(email), "userName eq " + scimString(email)} {
+		q := url.Values{"filter": {filter}, "startIndex": {"1"}, "count": {"10"}}
+		var list struct {
+			TotalResults int        `json:"totalResults"`
+			Resources    []scimUser `json:"Resources"`
+		}
+		if err := c.do(ctx, op, http.MethodGet, "Users", q, nil, &list); err != nil {
+			if i == 0 && errors.Is(err, remediation.ErrPermanent) {
+				continue // the server does not know this filter: try the other
+			}
+			return remediation.SaaSAccount{}, err
+		}
+		for _, u := range list.Resources {
+			if u.hasEmail(email) || strings.EqualFold(u.UserName, email) {
+				found = append(found, u)
+			}
+		}
+		if len(found) > 0 {
+			break
 		}
 	}
 	switch len(found) {

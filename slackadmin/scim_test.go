@@ -236,9 +236,13 @@ func TestSCIMFindAccountFilter(t *testing.T) {
 	} {
 		_, err := c.FindAccount(ctx(t), email)
 		remote(t, err, remediation.ErrNotFound)
+		// Nobody by email: asked again by userName, escaped the same way.
 		reqs := f.requests()
-		if got := reqs[len(reqs)-1].filter; got != want {
+		if got := reqs[len(reqs)-2].filter; got != want {
 			t.Errorf("%s: filter\n got %s\nwant %s", email, got, want)
+		}
+		if got, want := reqs[len(reqs)-1].filter, "userName"+strings.TrimPrefix(want, "email"); got != want {
+			t.Errorf("%s: fallback filter\n got %s\nwant %s", email, got, want)
 		}
 	}
 }
@@ -454,4 +458,21 @@ func TestSCIMTransportErrorsAreTransient(t *testing.T) {
 	c, _ = newClient(t, junk.srv.URL+"/scim/v2/", nil)
 	_, err = c.GetAccount(ctx(t), "U0BOB")
 	remote(t, err, remediation.ErrTransient)
+}
+
+// A SCIM server that only filters on userName still finds the member.
+func TestSCIMFindAccountFallsBackToUserName(t *testing.T) {
+	f := newFakeSlack(t, func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasPrefix(r.URL.Query().Get("filter"), "email") {
+			w.WriteHeader(http.StatusBadRequest)
+			io.WriteString(w, `{"Errors":{"description":"unsupported filter","code":400}}`)
+			return
+		}
+		io.WriteString(w, `{"totalResults":1,"Resources":[{"id":"U0BOB","userName":"bob@example.com","active":false}]}`)
+	})
+	c, _ := newClient(t, f.srv.URL+"/scim/v2/", nil)
+	a, err := c.FindAccount(ctx(t), "bob@example.com")
+	if err != nil || a.ID != "U0BOB" {
+		t.Fatalf("FindAccount = %+v, %v", a, err)
+	}
 }

@@ -104,7 +104,13 @@ func newService(ctx context.Context, cfg config.Config, e env) (*service, error)
 // run serves until ctx ends or a fatal error happens.
 func (s *service) run(ctx context.Context, e env) error {
 	if _, err := s.api.AuthTestContext(ctx); err != nil {
-		return usageError{fmt.Errorf("SLACK_BOT_TOKEN was refused by Slack (auth.test: %v)", err)}
+		var se slack.SlackErrorResponse
+		if errors.As(err, &se) && (se.Err == "invalid_auth" || se.Err == "not_authed" || se.Err == "token_revoked" || se.Err == "account_inactive") {
+			return usageError{fmt.Errorf("SLACK_BOT_TOKEN was refused by Slack (auth.test: %v)", err)}
+		}
+		// Not a verdict on the token (Slack unreachable for a moment, say): Socket Mode
+		// retries on its own, and /readyz says whether it got through.
+		e.log.Warn("slack auth.test failed; starting anyway", "err", err)
 	}
 	if len(s.eng.Policy.Approvers) == 0 {
 		e.log.Warn("no approvers configured (OKTA_CHATOPS_APPROVERS or the policy file): fixes can be proposed but never approved")
