@@ -288,7 +288,7 @@ func (b *Bot) handleInteraction(ctx context.Context, cb slack.InteractionCallbac
 		var err error
 		switch a.ActionID {
 		case ActionProposePlan:
-			err = b.propose(ctx, channel, user, a.Value, l)
+			err = b.propose(ctx, channel, user, a.Value, cb.ResponseURL, l)
 		case ActionShowEvidence:
 			err = b.showEvidence(ctx, channel, user, a.Value, l)
 		case ActionApproveRun:
@@ -339,7 +339,7 @@ func (b *Bot) showEvidence(ctx context.Context, channel, user, value string, l r
 }
 
 // propose turns a propose_plan click into a saved run and its approval request.
-func (b *Bot) propose(ctx context.Context, channel, user, value string, l remediation.Locale) error {
+func (b *Bot) propose(ctx context.Context, channel, user, value, responseURL string, l remediation.Locale) error {
 	plan, userID, appID, ok := ParsePlanValue(value)
 	if !ok {
 		return fmt.Errorf("bad %s value %q: %w", ActionProposePlan, value, remediation.ErrPermanent)
@@ -371,8 +371,13 @@ func (b *Bot) propose(ctx context.Context, channel, user, value string, l remedi
 	fallback, blocks := requestBlocks(&r, b.eng.Policy.Rule(r.Plan).Risk, b.cfg.Locale)
 	_, ts, err := b.api.PostMessageContext(ctx, r.Origin.Channel, slack.MsgOptionText(fallback, false), slack.MsgOptionBlocks(blocks...))
 	if err != nil {
-		// The run is saved; /okta-status shows it and an approver can still act on it.
-		return fmt.Errorf("posting the approval request of %s: %w", r.ID, err)
+		// Not in the channel: post it where the click came from. The run is saved; the
+		// first click on its buttons records the message so progress reaches its thread.
+		wm := &slack.WebhookMessage{Text: fallback, ResponseType: slack.ResponseTypeInChannel, Blocks: &slack.Blocks{BlockSet: blocks}}
+		if responseURL == "" || slack.PostWebhookContext(ctx, responseURL, wm) != nil {
+			return fmt.Errorf("posting the approval request of %s: %w", r.ID, err)
+		}
+		return nil
 	}
 	if _, err := b.eng.AttachMessage(ctx, r.ID, r.Origin.Channel, ts); err != nil {
 		b.log.WarnContext(ctx, "recording the request message", "run_id", r.ID, "err", err)
