@@ -295,6 +295,7 @@ func (b *Bot) handleInteraction(ctx context.Context, cb slack.InteractionCallbac
 			b.adoptMessage(ctx, a.Value, channel, cb.Container.MessageTs)
 			_, err = b.eng.Approve(ctx, a.Value, user, "")
 		case ActionRejectRun:
+			b.adoptMessage(ctx, a.Value, channel, cb.Container.MessageTs)
 			err = b.openReject(ctx, cb.TriggerID, channel, user, a.Value, l)
 		case ActionConfirmStep:
 			runID, step, ok := ParseStepValue(a.Value)
