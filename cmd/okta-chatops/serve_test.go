@@ -615,3 +615,88 @@ func TestServeReplicaStopsMidRun(t *testing.T) {
 		}
 	}
 }
+
+// Reject asks for a reason in a modal; the request then shows the rejection and why.
+func TestServeRejectWithReason(t *testing.T) {
+	x := newE2E(t)
+	x.serve(t)
+	ctx := context.Background()
+	if _, err := x.slack.SlashCommand(ctx, uRequester, cOps, "/okta-diagnose", "alice@example.com Zoom"); err != nil {
+		t.Fatal(err)
+	}
+	diag := x.wait(t, "the diagnosis", inChannel(cOps, "STALE_EXTERNAL_ID"))
+	b, _ := diag.Button("propose_plan")
+	if _, err := x.slack.Click(ctx, uRequester, cOps, diag.TS, "propose_plan", b.Value); err != nil {
+		t.Fatal(err)
+	}
+	req := x.wait(t, "the approval request", func(m slacksim.Message) bool { _, ok := m.Button("reject_run"); return ok })
+	reject, _ := req.Button("reject_run")
+	if _, err := x.slack.Click(ctx, uApprover, cOps, req.TS, "reject_run", reject.Value); err != nil {
+		t.Fatal(err)
+	}
+	wctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+	defer cancel()
+	view, err := x.slack.WaitView(wctx, func(v slacksim.View) bool { return v.UserID == uApprover && v.CallbackID == "reject_run" })
+	if err != nil {
+		t.Fatalf("no reject modal: %v", err)
+	}
+	if _, err := x.slack.Submit(ctx, uApprover, view.ID, map[string]map[string]string{"reason": {"reason": "not during the quarter close"}}); err != nil {
+		t.Fatal(err)
+	}
+	x.wait(t, "the request showing the rejection", func(m slacksim.Message) bool {
+		_, buttons := m.Button("approve_run")
+		return m.TS == req.TS && m.Updated() && !buttons && m.Contains("not during the quarter close")
+	})
+	x.wait(t, "the rejection in the audit channel", inChannel(cAudit, "`rejected`", reject.Value))
+}
+
+// An app without the Features API: the bot asks for the manual switches in the thread
+// with a Done button (confirm_step), and goes on when the person confirms.
+func TestServeManualSteps(t *testing.T) {
+	x := newE2E(t)
+	x.serve(t)
+	ctx := context.Background()
+	if _, err := x.slack.SlashCommand(ctx, uRequester, cOps, "/okta-diagnose", "frank@example.com Acme Wiki"); err != nil {
+		t.Fatal(err)
+	}
+	diag := x.wait(t, "the diagnosis", inChannel(cOps, "FEATURES_API_UNSUPPORTED"))
+	var value string
+	for _, b := range diag.Buttons() {
+		if strings.HasPrefix(b.Value, "reset_external_id:") {
+			value = b.Value
+		}
+	}
+	if _, err := x.slack.Click(ctx, uRequester, cOps, diag.TS, "propose_plan", value); err != nil {
+		t.Fatal(err)
+	}
+	req := x.wait(t, "the approval request", func(m slacksim.Message) bool { _, ok := m.Button("approve_run"); return ok })
+	approve, _ := req.Button("approve_run")
+	if _, err := x.slack.Click(ctx, uApprover, cOps, req.TS, "approve_run", approve.Value); err != nil {
+		t.Fatal(err)
+	}
+	appID, _ := x.okta.Org.AppID("Acme Wiki")
+	before, _ := x.okta.Org.Provisioning(appID)
+	for i, turn := range []string{"off", "on"} {
+		step := x.wait(t, "the Done button for turning provisioning "+turn, func(m slacksim.Message) bool {
+			_, ok := m.Button("confirm_step")
+			return m.ThreadTS == req.TS && ok && strings.HasSuffix(mustButton(m).Value, fmt.Sprint(":", 2+i*3))
+		})
+		caps := before
+		if turn == "off" {
+			caps.LifecycleCreate, caps.Profile, caps.LifecycleDeactivate = oktasim.Disabled, oktasim.Disabled, oktasim.Disabled
+		}
+		if err := x.okta.Org.SetProvisioning(appID, caps); err != nil {
+			t.Fatal(err)
+		}
+		done := mustButton(step)
+		if _, err := x.slack.Click(ctx, uRequester, cOps, step.TS, "confirm_step", done.Value); err != nil {
+			t.Fatal(err)
+		}
+	}
+	x.wait(t, "the verified fix", func(m slacksim.Message) bool { return m.ThreadTS == req.TS && m.Contains("Fixed and verified") })
+}
+
+func mustButton(m slacksim.Message) slacksim.Button {
+	b, _ := m.Button("confirm_step")
+	return b
+}
