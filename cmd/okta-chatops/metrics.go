@@ -16,16 +16,15 @@ import (
 // metrics is what /metrics shows (Prometheus text format), on a registry of its own.
 // It implements bot.Metrics and remediation.Observer, and observes Okta calls.
 type metrics struct {
-	reg        *prometheus.Registry
-	commands   *prometheus.CounterVec
-	ack        prometheus.Histogram
-	oktaCalls  *prometheus.CounterVec
-	oktaTime   *prometheus.HistogramVec
-	steps      *prometheus.HistogramVec
-	offWindow  prometheus.Histogram
-	runsEnded  *prometheus.CounterVec
-	auditLag   prometheus.Gauge
-	rateRemain *prometheus.GaugeVec
+	reg       *prometheus.Registry
+	commands  *prometheus.CounterVec
+	ack       prometheus.Histogram
+	oktaCalls *prometheus.CounterVec
+	oktaTime  *prometheus.HistogramVec
+	steps     *prometheus.HistogramVec
+	offWindow prometheus.Histogram
+	runsEnded *prometheus.CounterVec
+	auditLag  prometheus.Gauge
 }
 
 func newMetrics() *metrics {
@@ -47,10 +46,8 @@ func newMetrics() *metrics {
 			Help: "Remediation runs that reached a final state, by state."}, []string{"state"}),
 		auditLag: prometheus.NewGauge(prometheus.GaugeOpts{Name: "okta_chatops_audit_outbox_lag_seconds",
 			Help: "Age of the oldest audit entry not yet posted to the audit channel (0: caught up)."}),
-		rateRemain: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "okta_chatops_okta_rate_limit_remaining",
-			Help: "Okta's X-Rate-Limit-Remaining as last seen, by bucket."}, []string{"bucket"}),
 	}
-	m.reg.MustRegister(m.commands, m.ack, m.oktaCalls, m.oktaTime, m.steps, m.offWindow, m.runsEnded, m.auditLag, m.rateRemain)
+	m.reg.MustRegister(m.commands, m.ack, m.oktaCalls, m.oktaTime, m.steps, m.offWindow, m.runsEnded, m.auditLag)
 	return m
 }
 
@@ -96,11 +93,22 @@ func (m *metrics) watch(store remediation.Store, okta *oktaadapter.Client) {
 				return float64(len(runs))
 			}))
 	}
-	m.reg.MustRegister(prometheus.CollectorFunc(func(ch chan<- prometheus.Metric) {
-		for bucket, b := range okta.RateLimit().Buckets {
-			m.rateRemain.WithLabelValues(bucket).Set(float64(b.Remaining))
-		}
-	}))
+	m.reg.MustRegister(rateLimitCollector{okta: okta, desc: prometheus.NewDesc("okta_chatops_okta_rate_limit_remaining",
+		"Okta's X-Rate-Limit-Remaining as last seen, by bucket.", []string{"bucket"}, nil)})
+}
+
+// rateLimitCollector reports the adapter's last-seen rate-limit budgets at scrape time.
+type rateLimitCollector struct {
+	okta *oktaadapter.Client
+	desc *prometheus.Desc
+}
+
+func (c rateLimitCollector) Describe(ch chan<- *prometheus.Desc) { ch <- c.desc }
+
+func (c rateLimitCollector) Collect(ch chan<- prometheus.Metric) {
+	for bucket, b := range c.okta.RateLimit().Buckets {
+		ch <- prometheus.MustNewConstMetric(c.desc, prometheus.GaugeValue, float64(b.Remaining), bucket)
+	}
 }
 
 // handler serves /metrics.
