@@ -30,6 +30,8 @@ const (
 	ActionConfirmStep = "confirm_step"
 	// ActionShowEvidence reveals a diagnosis's evidence privately to an allowed person.
 	ActionShowEvidence = "show_evidence"
+	// ActionCancelRun stops a run that is under way and undoes what it did.
+	ActionCancelRun = "cancel_run"
 	// CallbackRejectRun is the reject modal's callback ID; its input is reasonBlock/reasonAction.
 	CallbackRejectRun = "reject_run"
 	reasonBlock       = "reason"
@@ -222,6 +224,9 @@ func requestBlocks(r *remediation.Run, risk remediation.Risk, l remediation.Loca
 			button(ActionRejectRun, r.ID, msgReject().In(l), slack.StyleDanger)))
 	} else {
 		blocks = append(blocks, section(msgDecision(r).In(l)))
+		if r.State == remediation.StateApproved || r.State == remediation.StateRunning {
+			blocks = append(blocks, slack.NewActionBlock("cancel", button(ActionCancelRun, r.ID, msgCancelRun().In(l), slack.StyleDanger)))
+		}
 	}
 	blocks = append(blocks, contextBlock(msgRunID(r.ID).In(l)))
 	more := t("The plan is too long for one message: see `okta-chatops audit export`.", "計画が長すぎて 1 つのメッセージに収まりません。`okta-chatops audit export` をご覧ください。")

@@ -77,6 +77,9 @@ func TestGoldenBlocks(t *testing.T) {
 		"request_succeeded": func(l remediation.Locale) (string, []slack.Block) {
 			return requestBlocks(goldenRun(remediation.StateSucceeded), remediation.RiskHigh, l)
 		},
+		"request_running": func(l remediation.Locale) (string, []slack.Block) {
+			return requestBlocks(goldenRun(remediation.StateRunning), remediation.RiskHigh, l)
+		},
 		"request_rejected": func(l remediation.Locale) (string, []slack.Block) {
 			return requestBlocks(goldenRun(remediation.StateRejected), remediation.RiskHigh, l)
 		},

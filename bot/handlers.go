@@ -297,6 +297,8 @@ func (b *Bot) handleInteraction(ctx context.Context, cb slack.InteractionCallbac
 		case ActionRejectRun:
 			b.adoptMessage(ctx, a.Value, channel, cb.Container.MessageTs)
 			err = b.openReject(ctx, cb.TriggerID, channel, user, a.Value, l)
+		case ActionCancelRun:
+			_, err = b.eng.Cancel(ctx, a.Value, user, "cancelled in Slack")
 		case ActionConfirmStep:
 			runID, step, ok := ParseStepValue(a.Value)
 			if !ok {

@@ -265,3 +265,5 @@ func msgWrongChannel(channels []string) text {
 	return tf(":no_entry_sign: okta-chatops does not answer in this channel; use it in %s (or in a direct message with the bot).",
 		":no_entry_sign: okta-chatops はこのチャンネルでは利用できません。%s(またはボットとのダイレクトメッセージ)で利用してください。", strings.Join(links, " "))
 }
+
+func msgCancelRun() text { return t("Cancel and undo", "取り消して元に戻す") }

@@ -54,6 +54,7 @@ func (b *Bot) postNote(ctx context.Context, n note) {
 	}
 	switch ev.Type {
 	case remediation.AuditApproved, remediation.AuditRejected, remediation.AuditExpired, remediation.AuditCancelled,
+		remediation.AuditResumed,
 		remediation.AuditReplanned, remediation.AuditVerified, remediation.AuditFailed, remediation.AuditCompensated:
 		fallback, blocks := requestBlocks(r, b.eng.Policy.Rule(r.Plan).Risk, l)
 		if _, _, _, err := b.api.UpdateMessageContext(ctx, r.Origin.Channel, r.Origin.ThreadTS,

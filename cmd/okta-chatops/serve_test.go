@@ -700,3 +700,49 @@ func mustButton(m slacksim.Message) slacksim.Button {
 	b, _ := m.Button("confirm_step")
 	return b
 }
+
+// Cancel and undo, clicked while a fix runs: the run stops at the next step boundary,
+// undoes what it did, and provisioning is back as it was.
+func TestServeCancelWhileRunning(t *testing.T) {
+	x := newE2E(t)
+	x.serve(t)
+	ctx := context.Background()
+	if _, err := x.slack.SlashCommand(ctx, uRequester, cOps, "/okta-diagnose", "alice@example.com Zoom"); err != nil {
+		t.Fatal(err)
+	}
+	diag := x.wait(t, "the diagnosis", inChannel(cOps, "STALE_EXTERNAL_ID"))
+	var value string
+	for _, b := range diag.Buttons() {
+		if strings.HasPrefix(b.Value, "reset_external_id:") {
+			value = b.Value
+		}
+	}
+	if _, err := x.slack.Click(ctx, uRequester, cOps, diag.TS, "propose_plan", value); err != nil {
+		t.Fatal(err)
+	}
+	req := x.wait(t, "the approval request", func(m slacksim.Message) bool { _, ok := m.Button("approve_run"); return ok })
+	approve, _ := req.Button("approve_run")
+	appID, _ := x.okta.Org.AppID("Zoom")
+	before, _ := x.okta.Org.Provisioning(appID)
+	hold := make(chan struct{})
+	remove := x.okta.Org.Inject(oktasim.Fault{Method: "DELETE", Hold: hold, Count: 1})
+	defer remove()
+	if _, err := x.slack.Click(ctx, uApprover, cOps, req.TS, "approve_run", approve.Value); err != nil {
+		t.Fatal(err)
+	}
+	running := x.wait(t, "the cancel button", func(m slacksim.Message) bool {
+		_, ok := m.Button("cancel_run")
+		return m.TS == req.TS && ok
+	})
+	x.wait(t, "the unassign under way", func(m slacksim.Message) bool { return m.ThreadTS == req.TS && m.Contains("Started step 3/5") })
+	if _, err := x.slack.Click(ctx, uRequester, cOps, running.TS, "cancel_run", approve.Value); err != nil {
+		t.Fatal(err)
+	}
+	close(hold)
+	x.wait(t, "the run cancelled and undone", func(m slacksim.Message) bool {
+		return m.ThreadTS == req.TS && m.Contains("Cancelled: every step done was undone")
+	})
+	if after, _ := x.okta.Org.Provisioning(appID); after != before {
+		t.Errorf("provisioning %+v after the cancel, want %+v", after, before)
+	}
+}
