@@ -182,6 +182,36 @@ func ephemeralTo(user string, must string) func(slacksim.Message) bool {
 	}
 }
 
+// requestFix types /okta-diagnose as the requester, waits for the diagnosis naming
+// code, clicks the propose_plan button of plan, and returns the approval request and
+// its run ID.
+func (x *e2e) requestFix(t testing.TB, userApp, code string, plan string) (slacksim.Message, string) {
+	t.Helper()
+	ctx := context.Background()
+	if _, err := x.slack.SlashCommand(ctx, uRequester, cOps, "/okta-diagnose", userApp); err != nil {
+		t.Fatal(err)
+	}
+	diag := x.wait(t, "the diagnosis", inChannel(cOps, code))
+	value := ""
+	for _, b := range diag.Buttons() {
+		if b.ActionID == "propose_plan" && strings.HasPrefix(b.Value, plan+":") {
+			value = b.Value
+		}
+	}
+	if value == "" {
+		t.Fatalf("no propose_plan button for %s: %+v", plan, diag.Buttons())
+	}
+	if _, err := x.slack.Click(ctx, uRequester, cOps, diag.TS, "propose_plan", value); err != nil {
+		t.Fatal(err)
+	}
+	req := x.wait(t, "the approval request", func(m slacksim.Message) bool {
+		b, ok := m.Button("approve_run")
+		return ok && m.Channel == cOps && strings.HasPrefix(b.Value, "run-")
+	})
+	b, _ := req.Button("approve_run")
+	return req, b.Value
+}
+
 // From a slash command to a verified fix and the audit channel, over Socket Mode.
 func TestServeEndToEnd(t *testing.T) {
 	x := newE2E(t)
@@ -552,20 +582,7 @@ func TestServeReplicaStopsMidRun(t *testing.T) {
 	x := newE2E(t)
 	stopA := x.serve(t)
 	ctx := context.Background()
-	if _, err := x.slack.SlashCommand(ctx, uRequester, cOps, "/okta-diagnose", "alice@example.com Zoom"); err != nil {
-		t.Fatal(err)
-	}
-	diag := x.wait(t, "the diagnosis", inChannel(cOps, "STALE_EXTERNAL_ID"))
-	var value string
-	for _, b := range diag.Buttons() {
-		if strings.HasPrefix(b.Value, "reset_external_id:") {
-			value = b.Value
-		}
-	}
-	if _, err := x.slack.Click(ctx, uRequester, cOps, diag.TS, "propose_plan", value); err != nil {
-		t.Fatal(err)
-	}
-	req := x.wait(t, "the approval request", func(m slacksim.Message) bool { _, ok := m.Button("approve_run"); return ok })
+	req, _ := x.requestFix(t, "alice@example.com Zoom", "STALE_EXTERNAL_ID", "reset_external_id")
 	approve, _ := req.Button("approve_run")
 
 	// Hold the unassign, so replica A is in the middle of the run, provisioning off.
@@ -621,15 +638,7 @@ func TestServeRejectWithReason(t *testing.T) {
 	x := newE2E(t)
 	x.serve(t)
 	ctx := context.Background()
-	if _, err := x.slack.SlashCommand(ctx, uRequester, cOps, "/okta-diagnose", "alice@example.com Zoom"); err != nil {
-		t.Fatal(err)
-	}
-	diag := x.wait(t, "the diagnosis", inChannel(cOps, "STALE_EXTERNAL_ID"))
-	b, _ := diag.Button("propose_plan")
-	if _, err := x.slack.Click(ctx, uRequester, cOps, diag.TS, "propose_plan", b.Value); err != nil {
-		t.Fatal(err)
-	}
-	req := x.wait(t, "the approval request", func(m slacksim.Message) bool { _, ok := m.Button("reject_run"); return ok })
+	req, _ := x.requestFix(t, "alice@example.com Zoom", "STALE_EXTERNAL_ID", "reassign")
 	reject, _ := req.Button("reject_run")
 	if _, err := x.slack.Click(ctx, uApprover, cOps, req.TS, "reject_run", reject.Value); err != nil {
 		t.Fatal(err)
@@ -656,20 +665,7 @@ func TestServeManualSteps(t *testing.T) {
 	x := newE2E(t)
 	x.serve(t)
 	ctx := context.Background()
-	if _, err := x.slack.SlashCommand(ctx, uRequester, cOps, "/okta-diagnose", "frank@example.com Acme Wiki"); err != nil {
-		t.Fatal(err)
-	}
-	diag := x.wait(t, "the diagnosis", inChannel(cOps, "FEATURES_API_UNSUPPORTED"))
-	var value string
-	for _, b := range diag.Buttons() {
-		if strings.HasPrefix(b.Value, "reset_external_id:") {
-			value = b.Value
-		}
-	}
-	if _, err := x.slack.Click(ctx, uRequester, cOps, diag.TS, "propose_plan", value); err != nil {
-		t.Fatal(err)
-	}
-	req := x.wait(t, "the approval request", func(m slacksim.Message) bool { _, ok := m.Button("approve_run"); return ok })
+	req, _ := x.requestFix(t, "frank@example.com Acme Wiki", "FEATURES_API_UNSUPPORTED", "reset_external_id")
 	approve, _ := req.Button("approve_run")
 	if _, err := x.slack.Click(ctx, uApprover, cOps, req.TS, "approve_run", approve.Value); err != nil {
 		t.Fatal(err)
@@ -707,20 +703,7 @@ func TestServeCancelWhileRunning(t *testing.T) {
 	x := newE2E(t)
 	x.serve(t)
 	ctx := context.Background()
-	if _, err := x.slack.SlashCommand(ctx, uRequester, cOps, "/okta-diagnose", "alice@example.com Zoom"); err != nil {
-		t.Fatal(err)
-	}
-	diag := x.wait(t, "the diagnosis", inChannel(cOps, "STALE_EXTERNAL_ID"))
-	var value string
-	for _, b := range diag.Buttons() {
-		if strings.HasPrefix(b.Value, "reset_external_id:") {
-			value = b.Value
-		}
-	}
-	if _, err := x.slack.Click(ctx, uRequester, cOps, diag.TS, "propose_plan", value); err != nil {
-		t.Fatal(err)
-	}
-	req := x.wait(t, "the approval request", func(m slacksim.Message) bool { _, ok := m.Button("approve_run"); return ok })
+	req, _ := x.requestFix(t, "alice@example.com Zoom", "STALE_EXTERNAL_ID", "reset_external_id")
 	approve, _ := req.Button("approve_run")
 	appID, _ := x.okta.Org.AppID("Zoom")
 	before, _ := x.okta.Org.Provisioning(appID)
