@@ -721,6 +721,9 @@ func TestServeCancelWhileRunning(t *testing.T) {
 	if _, err := x.slack.Click(ctx, uRequester, cOps, running.TS, "cancel_run", approve.Value); err != nil {
 		t.Fatal(err)
 	}
+	// Let the DELETE finish only once the cancel is recorded; otherwise the run could
+	// end before the click is handled.
+	x.wait(t, "the cancel recorded", inChannel(cAudit, "`cancelled`", approve.Value))
 	close(hold)
 	x.wait(t, "the run cancelled and undone", func(m slacksim.Message) bool {
 		return m.ThreadTS == req.TS && m.Contains("Cancelled: every step done was undone")
