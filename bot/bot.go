@@ -14,6 +14,8 @@ import (
 	"github.com/slack-go/slack/socketmode"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/okta-chatops/okta-chatops/logctx"
+
 	"github.com/okta-chatops/okta-chatops/remediation"
 )
 
@@ -277,6 +279,14 @@ const (
 
 // handle runs one envelope, once across replicas and redeliveries.
 func (b *Bot) handle(ctx context.Context, j job) {
+	user := ""
+	switch {
+	case j.slash != nil:
+		user = j.slash.UserID
+	case j.action != nil:
+		user = j.action.User.ID
+	}
+	ctx = logctx.With(ctx, "envelope_id", j.envelopeID, "slack_user_id", user)
 	first, err := b.store.Once(ctx, "envelope:"+j.envelopeID, 24*time.Hour)
 	if err != nil {
 		b.log.WarnContext(ctx, "dedupe", "envelope_id", j.envelopeID, "err", err)

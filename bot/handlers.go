@@ -17,7 +17,7 @@ import (
 // come first, then the command.
 func (b *Bot) handleSlash(ctx context.Context, sc slack.SlashCommand) {
 	l := b.localeOf(ctx, sc.UserID)
-	log := b.log.With("slack_user_id", sc.UserID, "command", sc.Command)
+	log := b.log.With("command", sc.Command)
 	name := strings.TrimPrefix(strings.TrimPrefix(strings.ToLower(strings.TrimSpace(sc.Command)), "/"), "okta-")
 	if wait, limited := b.rateLimited(ctx, sc.UserID); limited {
 		b.cfg.Metrics.Command(name, "rate_limited")

@@ -5,6 +5,7 @@ import (
 
 	"github.com/slack-go/slack"
 
+	"github.com/okta-chatops/okta-chatops/logctx"
 	"github.com/okta-chatops/okta-chatops/remediation"
 )
 
@@ -38,7 +39,8 @@ func (b *Bot) postNote(ctx context.Context, n note) {
 		return // not asked for in Slack, or the request is not posted yet
 	}
 	l := b.cfg.Locale
-	log := b.log.With("run_id", r.ID, "okta_user_id", r.Target.UserID, "event", ev.Type)
+	ctx = logctx.With(ctx, "run_id", r.ID, "okta_user_id", r.Target.UserID, "slack_user_id", r.Requester)
+	log := b.log.With("event", ev.Type)
 	var opts []slack.MsgOption
 	if ev.Type == remediation.AuditStepWaiting {
 		fallback, blocks := manualStepBlocks(r, ev, l)

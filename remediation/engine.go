@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"golang.org/x/sync/errgroup"
+
+	"github.com/okta-chatops/okta-chatops/logctx"
 )
 
 // Engine runs remediation plans as durable multi-step runs: it proposes them, takes
@@ -204,6 +206,7 @@ func (e *Engine) Propose(ctx context.Context, req ProposeRequest) (Run, error) {
 		}
 		return Run{}, fmt.Errorf("locking %s on %s: %w", r.Target.UserLogin, r.Target.AppLabel, err)
 	}
+	ctx = logctx.With(ctx, "run_id", r.ID, "okta_user_id", r.Target.UserID)
 	ev := e.event(&r, AuditProposed, r.Requester)
 	ev.Codes = []Code{r.Finding}
 	ev.Detail = fmt.Sprintf("%d steps; approvers %v, quorum %d, expires %s", len(r.Steps), r.Approvers, r.Quorum, r.ExpiresAt.Format(time.RFC3339))
@@ -352,6 +355,9 @@ func (e *Engine) event(r *Run, t AuditType, actor string) AuditEvent {
 func (e *Engine) actor() string { return "engine:" + e.owner() }
 
 func (e *Engine) notify(ctx context.Context, r Run, evs ...AuditEvent) {
+	for _, ev := range evs {
+		e.log().InfoContext(ctx, "run "+string(ev.Type), "state", string(r.State), "step", ev.Step, "step_kind", string(ev.Kind), "actor", ev.Actor)
+	}
 	if e.Observe != nil {
 		for _, ev := range evs {
 			if endsRun(ev.Type) && r.State.Terminal() {
@@ -370,6 +376,7 @@ func (e *Engine) notify(ctx context.Context, r Run, evs ...AuditEvent) {
 // decide applies one decision with compare-and-swap, re-reading on a conflict so that
 // concurrent clicks are judged against the state the winner left.
 func (e *Engine) decide(ctx context.Context, runID, by string, apply func(r *Run) ([]AuditEvent, error)) (Run, error) {
+	ctx = logctx.With(ctx, "run_id", runID)
 	for attempt := 0; ; attempt++ {
 		r, err := e.Store.GetRun(ctx, runID)
 		if err != nil {
@@ -518,6 +525,7 @@ func (e *Engine) Confirm(ctx context.Context, runID string, step int, by string)
 
 // Handle does one scheduled task.
 func (e *Engine) Handle(ctx context.Context, t Task) error {
+	ctx = logctx.With(ctx, "run_id", t.RunID)
 	switch t.Kind {
 	case TaskAdvance:
 		return e.advance(ctx, t.RunID)

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"golang.org/x/sync/errgroup"
+
+	"github.com/okta-chatops/okta-chatops/logctx"
 )
 
 // advance takes the run's lease and runs its steps until it waits (a manual step, a
@@ -18,6 +20,7 @@ func (e *Engine) advance(ctx context.Context, runID string) error {
 	if err != nil {
 		return fmt.Errorf("run %s: %w", runID, err)
 	}
+	ctx = logctx.With(ctx, "okta_user_id", r.Target.UserID, "slack_user_id", r.Requester)
 	now := e.now()
 	switch {
 	case r.State == StateVerifying:
@@ -425,6 +428,7 @@ func (e *Engine) verify(ctx context.Context, runID string) error {
 	if r.State != StateVerifying {
 		return nil
 	}
+	ctx = logctx.With(ctx, "okta_user_id", r.Target.UserID, "slack_user_id", r.Requester)
 	ok, why, err := e.verified(ctx, &r)
 	now := e.now()
 	switch {

@@ -12,6 +12,7 @@ import (
 	"syscall"
 
 	"github.com/okta-chatops/okta-chatops/config"
+	"github.com/okta-chatops/okta-chatops/logctx"
 )
 
 // version is set at build time with -ldflags "-X main.version=…".
@@ -67,7 +68,9 @@ func main() {
 		stdout: os.Stdout,
 		stderr: os.Stderr,
 		src:    config.Source{Getenv: os.Getenv, ReadFile: os.ReadFile},
-		log:    slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo})),
+		// Every line logged with a context carries its run_id / okta_user_id /
+		// slack_user_id (logctx).
+		log: slog.New(logctx.Handler{Handler: slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo})}),
 	}
 	code := run(ctx, e)
 	stop()

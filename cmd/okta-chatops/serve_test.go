@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/okta-chatops/okta-chatops/config"
+	"github.com/okta-chatops/okta-chatops/logctx"
 	"github.com/okta-chatops/okta-chatops/sim/oktasim"
 	"github.com/okta-chatops/okta-chatops/sim/slacksim"
 	"github.com/okta-chatops/okta-chatops/storage/redistest"
@@ -119,7 +120,7 @@ func (x *e2e) serve(t testing.TB, overrides ...string) (stop func() int) {
 		e := env{
 			args: []string{"serve"}, stdout: io.Discard, stderr: x.logs,
 			src: config.Source{Getenv: func(k string) string { return vars[k] }, ReadFile: os.ReadFile},
-			log: slog.New(slog.NewTextHandler(x.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+			log: slog.New(logctx.Handler{Handler: slog.NewTextHandler(x.logs, &slog.HandlerOptions{Level: slog.LevelDebug})}),
 		}
 		done <- run(ctx, e)
 	}()
@@ -612,6 +613,15 @@ func TestServeReplicaStopsMidRun(t *testing.T) {
 	}
 	if !strings.Contains(out, `"type":"resumed"`) {
 		t.Error("no resumed event: replica B did not take the run over")
+	}
+	// Every log line about the run says which run, whose account and who asked.
+	for _, line := range strings.Split(x.logs.String(), "\n") {
+		if strings.Contains(line, "msg=\"run ") && (!strings.Contains(line, "run_id="+approve.Value) || !strings.Contains(line, "slack_user_id=")) {
+			t.Errorf("a run log line without its context: %s", line)
+		}
+	}
+	if !strings.Contains(x.logs.String(), "okta_user_id=") {
+		t.Error("no log line names the Okta user")
 	}
 	entries := strings.Count(strings.TrimSpace(out), "\n") + 1
 	deadline := time.Now().Add(10 * time.Second)
