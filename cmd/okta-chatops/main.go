@@ -49,9 +49,9 @@ Usage:
   okta-chatops diagnose USER [APP] [--json] [--locale en|ja]
                                   diagnose a user (on one app, or on all of the user's apps)
   okta-chatops demo [--locale en|ja]
-                                  play the seed scenarios against simulated Okta (no credentials)
+                                  play the seed scenarios through the bot against simulated Okta and Slack (no credentials)
   okta-chatops sim [--addr 127.0.0.1:8089]
-                                  serve the simulated Okta org with the seeded scenarios
+                                  serve the simulated Okta org (and Slack's SCIM) with the seeded scenarios
   okta-chatops serve [--check]    run the Slack bot (--check: validate config and reachability, then exit)
   okta-chatops audit export [--since T]
                                   print the audit trail as JSON lines and check its hash chain
