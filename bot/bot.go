@@ -171,7 +171,8 @@ func (b *Bot) Run(ctx context.Context) error {
 		if ctx.Err() != nil {
 			return nil
 		}
-		if err != nil && isFatalCode(err.Error()) {
+		// RunContext only returns with an error: a connection it could not (re)open.
+		if isFatalCode(err.Error()) {
 			return fmt.Errorf("slack socket mode: %s: %w", err, ErrFatal)
 		}
 		return fmt.Errorf("slack socket mode: %w", err)
@@ -343,11 +344,6 @@ func (b *Bot) whisper(ctx context.Context, channel, user, msg string) {
 	if _, err := b.api.PostEphemeralContext(ctx, channel, user, slack.MsgOptionText(shorten(msg, maxMessageText), false)); err != nil {
 		b.log.WarnContext(ctx, "posting ephemeral", "channel", channel, "slack_user_id", user, "err", err)
 	}
-}
-
-func firstLine(s string) string {
-	line, _, _ := strings.Cut(s, "\n")
-	return line
 }
 
 // scrubURL keeps a response_url (which lets anyone holding it post as the bot) out of

@@ -143,7 +143,7 @@ func msgProgress(r *remediation.Run, ev remediation.AuditEvent) text {
 	}
 	switch ev.Type {
 	case remediation.AuditApproved:
-		return tf(":ballot_box_with_check: Approved by %s (%s)", ":ballot_box_with_check: %s が承認(%s)", mention(ev.Actor), ev.Detail)
+		return tf(":ballot_box_with_check: Approved by %s (%d of %d)", ":ballot_box_with_check: %s が承認(%d / %d)", mention(ev.Actor), len(r.Decisions), r.Quorum)
 	case remediation.AuditStepStarted:
 		return tf(":arrow_forward: Started %s", ":arrow_forward: 開始: %s", step)
 	case remediation.AuditStepDone:
@@ -173,7 +173,7 @@ func msgProgress(r *remediation.Run, ev remediation.AuditEvent) text {
 		return tf(":hourglass_flowing_sand: Waiting: another run (%s) is pausing provisioning on %s; this one goes next.",
 			":hourglass_flowing_sand: 待機中: 別の実行(%s)が %s のプロビジョニングを一時停止しています。その後に実行します。", r.QueuedBehind, r.Target.AppLabel)
 	case remediation.AuditResumed:
-		return tf(":repeat: Resumed after an interruption (%s)", ":repeat: 中断後に再開しました(%s)", ev.Detail)
+		return tf(":repeat: Resumed after an interruption, at step %d/%d", ":repeat: 中断後に手順 %d/%d から再開しました", r.Cursor+1, len(r.Steps))
 	case remediation.AuditReplanned:
 		return tf(":arrows_counterclockwise: Okta changed since the approval (%s): the plan was rebuilt and needs approval again.",
 			":arrows_counterclockwise: 承認後に Okta の状態が変わったため(%s)、計画を作り直しました。再度承認が必要です。", ev.Detail)

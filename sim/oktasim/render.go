@@ -1,7 +1,6 @@
 package oktasim
 
 import (
-	"strconv"
 	"strings"
 	"time"
 )
@@ -336,5 +335,3 @@ func (o *Org) renderLog(e *logEvent) obj {
 		"target":  targets,
 	}
 }
-
-func itoa(i int) string { return strconv.Itoa(i) }
