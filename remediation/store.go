@@ -5,29 +5,80 @@ import (
 	"time"
 )
 
-// Store keeps runs, locks, dedupe keys and the audit trail. Two implementations exist
-// (storage: Redis, and the embedded in-memory one); one contract test suite holds
-// both to the same behaviour.
-type Store interface {
+// The store is split by consumer: the engine needs runs, locks and audit appends
+// (EngineStore); the use cases need run reads and the audit trail (CaseStore); the bot
+// declares its own narrow interfaces (dedupe, rate-limit hits, the outbox cursor).
+// Store is the union, which storage implements in full (Redis and the embedded
+// in-memory store) and one contract test suite holds to the same behaviour.
+
+// RunReader reads runs.
+type RunReader interface {
+	// GetRun reads a run; ErrNotFound if there is none.
+	GetRun(ctx context.Context, id string) (Run, error)
+	// ListRuns returns the runs matching f, newest first.
+	ListRuns(ctx context.Context, f RunFilter) ([]Run, error)
+}
+
+// RunStore keeps runs.
+type RunStore interface {
+	RunReader
 	// CreateRun saves a new run with Version 1 (it sets r.Version) and appends events to
 	// the audit trail in the same atomic write. ErrConflict if the ID exists.
 	CreateRun(ctx context.Context, r *Run, events ...AuditEvent) error
-	// GetRun reads a run; ErrNotFound if there is none.
-	GetRun(ctx context.Context, id string) (Run, error)
 	// UpdateRun writes r only if the stored version still equals r.Version, then sets
 	// r.Version to the next version; events are appended to the audit trail in the same
 	// atomic write. ErrConflict when someone else wrote first (re-read and retry);
 	// ErrNotFound when the run does not exist.
 	UpdateRun(ctx context.Context, r *Run, events ...AuditEvent) error
-	// ListRuns returns the runs matching f, newest first.
-	ListRuns(ctx context.Context, f RunFilter) ([]Run, error)
+}
 
+// Locker holds named locks shared by replicas.
+type Locker interface {
 	// Lock takes the named lock for owner for ttl. Taking a lock one already holds
 	// extends it. When another owner holds it, it returns that owner and ErrConflict.
 	Lock(ctx context.Context, key, owner string, ttl time.Duration) (holder string, err error)
 	// Unlock releases the lock only if owner holds it (compare-and-delete); releasing a
 	// lock one does not hold is not an error and changes nothing.
 	Unlock(ctx context.Context, key, owner string) error
+}
+
+// AuditAppender adds events that change no run (a diagnosis, a lookup, a refusal) to
+// the audit trail.
+type AuditAppender interface {
+	Append(ctx context.Context, events ...AuditEvent) error
+}
+
+// AuditReader reads the audit trail.
+type AuditReader interface {
+	// Audit reads the trail, oldest first, from entries at or after since; limit ≤ 0
+	// means all.
+	Audit(ctx context.Context, since time.Time, limit int) ([]AuditEntry, error)
+	// AuditHead returns the hash of the newest entry as the store recorded it when
+	// appending ("" for an empty trail), kept apart from the entries so that removing
+	// the newest ones shows.
+	AuditHead(ctx context.Context) (string, error)
+}
+
+// EngineStore is what the engine needs: runs, locks and audit appends.
+type EngineStore interface {
+	RunStore
+	Locker
+	AuditAppender
+}
+
+// CaseStore is what the use cases (UseCases) need: run reads, the audit trail, and the
+// diagnoses just shown, kept for the propose click.
+type CaseStore interface {
+	RunReader
+	AuditAppender
+	AuditReader
+	DiagnosisCache
+}
+
+// Store keeps runs, locks, dedupe keys and the audit trail: every port above in one.
+type Store interface {
+	EngineStore
+	CaseStore
 
 	// Once reports whether key is seen for the first time within ttl (dedupe of clicks,
 	// envelopes and retries across replicas). Only one caller gets true.
@@ -42,16 +93,6 @@ type Store interface {
 	// none was saved. SetCursor saves it.
 	Cursor(ctx context.Context, name string) (string, error)
 	SetCursor(ctx context.Context, name, value string) error
-
-	// Append adds events that change no run (a diagnosis, a lookup) to the audit trail.
-	Append(ctx context.Context, events ...AuditEvent) error
-	// Audit reads the trail, oldest first, from entries at or after since; limit ≤ 0
-	// means all.
-	Audit(ctx context.Context, since time.Time, limit int) ([]AuditEntry, error)
-	// AuditHead returns the hash of the newest entry as the store recorded it when
-	// appending ("" for an empty trail), kept apart from the entries so that removing
-	// the newest ones shows.
-	AuditHead(ctx context.Context) (string, error)
 }
 
 // RunFilter selects runs; empty fields match everything.

@@ -678,6 +678,58 @@ func testStore(t *testing.T, newHarness func(t *testing.T) harness) {
 		}
 	})
 
+	t.Run("kept diagnoses: per user, replaced, deep copies, gone after the TTL", func(t *testing.T) {
+		h := newHarness(t)
+		ctx := t.Context()
+		if _, err := h.store.KeptDiagnosis(ctx, "00u1"); !errors.Is(err, remediation.ErrNotFound) {
+			t.Fatalf("nothing kept: err = %v, want ErrNotFound", err)
+		}
+		at := h.clock.Now()
+		d := remediation.Diagnosis{
+			User: remediation.User{ID: "00u1", Login: "alice@example.com"},
+			Findings: []remediation.Finding{{Code: "STALE_EXTERNAL_ID", App: &remediation.App{ID: "0oa1", Label: "Slack"},
+				Plans: []remediation.PlanID{remediation.PlanReassign}, Summary: remediation.T("gone", "削除済み")}},
+			At: at,
+		}
+		k := remediation.KeptDiagnosis{Diagnosis: d, Fingerprint: remediation.Fingerprint(d), KeptAt: at}
+		if err := h.store.KeepDiagnosis(ctx, "00u1", k, time.Minute); err != nil {
+			t.Fatal(err)
+		}
+		got, err := h.store.KeptDiagnosis(ctx, "00u1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Fingerprint != k.Fingerprint || remediation.Fingerprint(got.Diagnosis) != k.Fingerprint || !got.KeptAt.Equal(at) {
+			t.Errorf("kept diagnosis changed on the way: %+v", got)
+		}
+		got.Diagnosis.Findings[0].App.Label = "edited"
+		if again, _ := h.store.KeptDiagnosis(ctx, "00u1"); again.Diagnosis.Findings[0].App.Label != "Slack" {
+			t.Errorf("a caller's edit reached the stored diagnosis")
+		}
+		if _, err := h.store.KeptDiagnosis(ctx, "00u2"); !errors.Is(err, remediation.ErrNotFound) {
+			t.Errorf("another user: err = %v, want ErrNotFound", err)
+		}
+		d.Findings = nil
+		k2 := remediation.KeptDiagnosis{Diagnosis: d, Fingerprint: remediation.Fingerprint(d), KeptAt: at}
+		if k2.Fingerprint == k.Fingerprint {
+			t.Fatalf("different diagnoses share a fingerprint")
+		}
+		if err := h.store.KeepDiagnosis(ctx, "00u1", k2, 30*time.Millisecond); err != nil {
+			t.Fatal(err)
+		}
+		if got, err := h.store.KeptDiagnosis(ctx, "00u1"); err != nil || got.Fingerprint != k2.Fingerprint {
+			t.Fatalf("not replaced: %v %v", got.Fingerprint, err)
+		}
+		h.clock.Advance(31 * time.Millisecond)
+		eventually(t, "the kept diagnosis to expire", func() bool {
+			_, err := h.store.KeptDiagnosis(ctx, "00u1")
+			return errors.Is(err, remediation.ErrNotFound)
+		})
+		if err := h.store.KeepDiagnosis(ctx, "00u1", k, 0); err == nil {
+			t.Errorf("a zero TTL was accepted")
+		}
+	})
+
 	t.Run("scheduler: due order, replace, cancel, limit", func(t *testing.T) {
 		h := newHarness(t)
 		ctx := t.Context()

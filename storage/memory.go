@@ -35,6 +35,7 @@ type MemoryStore struct {
 	tasks   map[string]remediation.Task // by taskMember
 	cursors map[string]string
 	hits    map[string]window
+	kept    map[string]keptDiagnosis // by Okta user ID
 }
 
 // window is a fixed-window counter of Hit.
