@@ -2,7 +2,6 @@ package bot
 
 import (
 	"fmt"
-	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -86,31 +85,6 @@ func fit(blocks []slack.Block, more text, l remediation.Locale) []slack.Block {
 	return append(blocks[:maxBlocks-1], contextBlock(more.In(l)))
 }
 
-// PlanValue is the propose_plan button's value: the plan ID, a colon, then the Okta user
-// and app IDs (DESIGN §6: it begins with the plan ID and a colon).
-func PlanValue(p remediation.PlanID, userID, appID string) string {
-	return string(p) + ":" + userID + ":" + appID
-}
-
-// ParsePlanValue reads a propose_plan value.
-func ParsePlanValue(v string) (p remediation.PlanID, userID, appID string, ok bool) {
-	parts := strings.Split(v, ":")
-	if len(parts) != 3 || !remediation.PlanID(parts[0]).Known() || parts[1] == "" || parts[2] == "" {
-		return "", "", "", false
-	}
-	return remediation.PlanID(parts[0]), parts[1], parts[2], true
-}
-
-// StepValue is the confirm_step button's value: the run ID, a colon, the step number.
-func StepValue(runID string, step int) string { return runID + ":" + strconv.Itoa(step) }
-
-// ParseStepValue reads a confirm_step value.
-func ParseStepValue(v string) (runID string, step int, ok bool) {
-	id, n, found := strings.Cut(v, ":")
-	step, err := strconv.Atoi(n)
-	return id, step, found && err == nil && id != "" && step > 0
-}
-
 // diagnosisView says who a diagnosis is rendered for.
 type diagnosisView int
 
@@ -122,9 +96,6 @@ const (
 	// requester and approvers; no buttons.
 	forAllowed
 )
-
-// EvidenceValue is the show_evidence button's value: the Okta user and app IDs.
-func EvidenceValue(userID, appID string) string { return userID + ":" + appID }
 
 // diagnosisBlocks renders a diagnosis: each finding with its severity, summary, next
 // step and caveats; the evidence only for forAllowed, the buttons only for forChannel.
@@ -168,7 +139,7 @@ func diagnosisBlocks(d remediation.Diagnosis, requester, cc string, view diagnos
 			}
 			// One button per actions block: action IDs must be unique within a block.
 			blocks = append(blocks, slack.NewActionBlock(fmt.Sprintf("plan-%d-%d", i, j),
-				button(ActionProposePlan, PlanValue(p, d.User.ID, f.App.ID), p.Title().In(l), slack.StylePrimary)))
+				button(ActionProposePlan, ProposeValue{Plan: p, UserID: d.User.ID, AppID: f.App.ID}.Encode(), p.Title().In(l), slack.StylePrimary)))
 		}
 	}
 	if view == forChannel {
@@ -177,7 +148,7 @@ func diagnosisBlocks(d remediation.Diagnosis, requester, cc string, view diagnos
 			appID = d.App.ID
 		}
 		blocks = append(blocks, contextBlock(msgEvidencePrivate().In(l)),
-			slack.NewActionBlock("evidence", button(ActionShowEvidence, EvidenceValue(d.User.ID, appID), msgShowEvidence().In(l), "")))
+			slack.NewActionBlock("evidence", button(ActionShowEvidence, EvidenceValue{UserID: d.User.ID, AppID: appID}.Encode(), msgShowEvidence().In(l), "")))
 	}
 	if len(d.Gaps) > 0 && view == forAllowed {
 		lines := []string{"*" + msgGaps().In(l) + ":*"}
@@ -220,12 +191,12 @@ func requestBlocks(r *remediation.Run, risk remediation.Risk, l remediation.Loca
 			blocks = append(blocks, section(d.In(l)))
 		}
 		blocks = append(blocks, slack.NewActionBlock("decide",
-			button(ActionApproveRun, r.ID, msgApprove().In(l), slack.StylePrimary),
-			button(ActionRejectRun, r.ID, msgReject().In(l), slack.StyleDanger)))
+			button(ActionApproveRun, RunValue{RunID: r.ID}.Encode(), msgApprove().In(l), slack.StylePrimary),
+			button(ActionRejectRun, RunValue{RunID: r.ID}.Encode(), msgReject().In(l), slack.StyleDanger)))
 	} else {
 		blocks = append(blocks, section(msgDecision(r).In(l)))
 		if r.State == remediation.StateApproved || r.State == remediation.StateRunning {
-			blocks = append(blocks, slack.NewActionBlock("cancel", button(ActionCancelRun, r.ID, msgCancelRun().In(l), slack.StyleDanger)))
+			blocks = append(blocks, slack.NewActionBlock("cancel", button(ActionCancelRun, RunValue{RunID: r.ID}.Encode(), msgCancelRun().In(l), slack.StyleDanger)))
 		}
 	}
 	blocks = append(blocks, contextBlock(msgRunID(r.ID).In(l)))
@@ -239,18 +210,18 @@ func manualStepBlocks(r *remediation.Run, ev remediation.AuditEvent, l remediati
 	line := msgProgress(r, ev).In(l)
 	return shorten(line, maxMessageText), []slack.Block{
 		section(line),
-		slack.NewActionBlock(fmt.Sprintf("confirm-%d", ev.Step), button(ActionConfirmStep, StepValue(r.ID, ev.Step), msgDone().In(l), slack.StylePrimary)),
+		slack.NewActionBlock(fmt.Sprintf("confirm-%d", ev.Step), button(ActionConfirmStep, StepValue{RunID: r.ID, Step: ev.Step}.Encode(), msgDone().In(l), slack.StylePrimary)),
 	}
 }
 
 // rejectModal asks why a run is rejected.
-func rejectModal(runID, channel string, l remediation.Locale) slack.ModalViewRequest {
+func rejectModal(m RejectMetadata, l remediation.Locale) slack.ModalViewRequest {
 	input := slack.NewPlainTextInputBlockElement(plain(msgRejectModalLabel().In(l), 150), reasonAction)
 	input.Multiline = true
 	return slack.ModalViewRequest{
 		Type:            slack.VTModal,
 		CallbackID:      CallbackRejectRun,
-		PrivateMetadata: runID + "|" + channel,
+		PrivateMetadata: m.Encode(),
 		Title:           plain(msgRejectModalTitle().In(l), 24),
 		Submit:          plain(msgRejectModalSubmit().In(l), 24),
 		Close:           plain(msgCancel().In(l), 24),

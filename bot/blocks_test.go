@@ -214,21 +214,3 @@ func TestChannelDiagnosisHoldsNoEvidence(t *testing.T) {
 		t.Errorf("the private rendering lacks the evidence or carries buttons: %s", raw)
 	}
 }
-
-func TestPlanAndStepValues(t *testing.T) {
-	v := PlanValue(remediation.PlanResetExternalID, "00u1", "0oa1")
-	if !strings.HasPrefix(v, "reset_external_id:") {
-		t.Errorf("value %q must begin with the plan ID and a colon", v)
-	}
-	if p, u, a, ok := ParsePlanValue(v); !ok || p != remediation.PlanResetExternalID || u != "00u1" || a != "0oa1" {
-		t.Errorf("ParsePlanValue(%q) = %v %v %v %v", v, p, u, a, ok)
-	}
-	for _, bad := range []string{"", "drop:00u1:0oa1", "reassign:00u1", "reassign::0oa1"} {
-		if _, _, _, ok := ParsePlanValue(bad); ok {
-			t.Errorf("ParsePlanValue(%q) accepted", bad)
-		}
-	}
-	if id, n, ok := ParseStepValue(StepValue("run-x", 3)); !ok || id != "run-x" || n != 3 {
-		t.Errorf("step value round trip: %v %v %v", id, n, ok)
-	}
-}

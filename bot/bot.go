@@ -19,17 +19,63 @@ import (
 	"github.com/okta-chatops/okta-chatops/remediation"
 )
 
-// People resolves Slack members to email addresses and back (slackadmin.Directory).
+// People resolves Slack members to email addresses and back (slackadmin.Directory):
+// a mention typed as USER, and the affected user to mention in the channel.
 type People interface {
 	LookupByEmail(ctx context.Context, email string) (string, error)
 	UserEmail(ctx context.Context, memberID string) (string, error)
 }
 
+// UseCases is the domain the bot serves (remediation.UseCases): every command and click
+// becomes one of these calls, which check the policy and audit.
+type UseCases interface {
+	Admit(ctx context.Context, c remediation.Caller, what string) error
+	Diagnose(ctx context.Context, c remediation.Caller, userQuery, appQuery string) (remediation.Diagnosis, error)
+	Evidence(ctx context.Context, c remediation.Caller, userID, appID string) (remediation.Diagnosis, error)
+	Propose(ctx context.Context, c remediation.Caller, in remediation.ProposeInput) (remediation.Proposal, error)
+	Posted(ctx context.Context, runID, channel, ts string) error
+	Adopt(ctx context.Context, runID, channel, ts string)
+	Approve(ctx context.Context, c remediation.Caller, runID string) (remediation.Run, error)
+	MayReject(ctx context.Context, c remediation.Caller, runID string) error
+	Reject(ctx context.Context, c remediation.Caller, runID, reason string) (remediation.Run, error)
+	Cancel(ctx context.Context, c remediation.Caller, runID, reason string) (remediation.Run, error)
+	Confirm(ctx context.Context, c remediation.Caller, runID string, step int) (remediation.Run, error)
+	Status(ctx context.Context, c remediation.Caller, runID string) ([]remediation.Run, error)
+	Audit(ctx context.Context, c remediation.Caller, q remediation.AuditQuery) ([]remediation.AuditEntry, error)
+	Risk(p remediation.PlanID) remediation.Risk
+}
+
+// Deduper sees each envelope once across replicas and redeliveries.
+type Deduper interface {
+	Once(ctx context.Context, key string, ttl time.Duration) (bool, error)
+}
+
+// Limiter counts commands in fixed windows shared by replicas.
+type Limiter interface {
+	Hit(ctx context.Context, key string, window time.Duration) (count int, resetIn time.Duration, err error)
+}
+
+// OutboxStore is what the audit channel outbox needs: the trail, a cursor into it and
+// a lock so one replica posts at a time.
+type OutboxStore interface {
+	Lock(ctx context.Context, key, owner string, ttl time.Duration) (holder string, err error)
+	Unlock(ctx context.Context, key, owner string) error
+	Cursor(ctx context.Context, name string) (string, error)
+	SetCursor(ctx context.Context, name, value string) error
+	Audit(ctx context.Context, since time.Time, limit int) ([]remediation.AuditEntry, error)
+}
+
+// Store is everything the bot keeps in the shared store (storage implements it).
+type Store interface {
+	Deduper
+	Limiter
+	OutboxStore
+}
+
 // Metrics hears what the bot does, for the metrics endpoint. Calls must be cheap.
 type Metrics interface {
-	// Command: a slash command ("diagnose", "status", "audit", "help", or "invalid")
-	// ended with outcome "ok", "refused", "rate_limited", "bad_input" or "error".
-	Command(name, outcome string)
+	// Command: a slash command (its name, or CmdInvalid) ended with outcome.
+	Command(name CommandName, outcome Outcome)
 	// Acked: an envelope was acknowledged d after the bot received it.
 	Acked(d time.Duration)
 	// AuditLag: the newest audit entry not yet in the audit channel is d old (0: none).
@@ -38,9 +84,9 @@ type Metrics interface {
 
 type noMetrics struct{}
 
-func (noMetrics) Command(string, string) {}
-func (noMetrics) Acked(time.Duration)    {}
-func (noMetrics) AuditLag(time.Duration) {}
+func (noMetrics) Command(CommandName, Outcome) {}
+func (noMetrics) Acked(time.Duration)          {}
+func (noMetrics) AuditLag(time.Duration)       {}
 
 // Config configures the bot.
 type Config struct {
@@ -49,10 +95,6 @@ type Config struct {
 	Locale remediation.Locale
 	// AuditChannel is OKTA_CHATOPS_AUDIT_CHANNEL ("" = no audit channel).
 	AuditChannel string
-	// Channels is OKTA_CHATOPS_CHANNELS: where commands are answered and diagnoses and
-	// approval requests posted (empty: any channel the bot is in). Direct messages with
-	// the bot always work for requesters.
-	Channels []string
 	// NotifyUser is OKTA_CHATOPS_NOTIFY_USER: mention the affected user in the channel.
 	NotifyUser bool
 	// UserLimit and GlobalLimit bound the commands per minute of one person and of
@@ -64,7 +106,7 @@ type Config struct {
 	Workers, Queue int
 	// Owner names this replica in locks (default host:pid).
 	Owner  string
-	Clock  func() time.Time
+	Clock  remediation.Clock
 	Logger *slog.Logger
 	// OutboxEvery is how often the audit channel outbox looks for new entries
 	// (default 1s).
@@ -79,9 +121,8 @@ type Config struct {
 type Bot struct {
 	cfg    Config
 	api    *slack.Client
-	diag   *remediation.Diagnoser
-	eng    *remediation.Engine
-	store  remediation.Store
+	uc     UseCases
+	store  Store
 	people People
 	log    *slog.Logger
 
@@ -107,7 +148,7 @@ type note struct {
 }
 
 // New builds the bot. api must be configured with the app-level token for Socket Mode.
-func New(cfg Config, api *slack.Client, diag *remediation.Diagnoser, eng *remediation.Engine, store remediation.Store, people People) *Bot {
+func New(cfg Config, api *slack.Client, uc UseCases, store Store, people People) *Bot {
 	if cfg.Workers <= 0 {
 		cfg.Workers = 4
 	}
@@ -118,7 +159,7 @@ func New(cfg Config, api *slack.Client, diag *remediation.Diagnoser, eng *remedi
 		cfg.Owner = remediation.DefaultOwner()
 	}
 	if cfg.Clock == nil {
-		cfg.Clock = time.Now
+		cfg.Clock = remediation.SystemClock
 	}
 	if cfg.OutboxEvery <= 0 {
 		cfg.OutboxEvery = time.Second
@@ -140,7 +181,7 @@ func New(cfg Config, api *slack.Client, diag *remediation.Diagnoser, eng *remedi
 		log = slog.New(slog.DiscardHandler)
 	}
 	return &Bot{
-		cfg: cfg, api: api, diag: diag, eng: eng, store: store, people: people, log: log,
+		cfg: cfg, api: api, uc: uc, store: store, people: people, log: log,
 		jobs: make(chan job, cfg.Queue), notes: make(chan note, 1024),
 		locales: map[string]remediation.Locale{},
 	}
@@ -290,7 +331,10 @@ func (b *Bot) handle(ctx context.Context, j job) {
 	ctx = logctx.With(ctx, "envelope_id", j.envelopeID, "slack_user_id", user)
 	first, err := b.store.Once(ctx, "envelope:"+j.envelopeID, 24*time.Hour)
 	if err != nil {
+		// Without the store nothing can be done safely (not even knowing whether another
+		// replica has this envelope): say so rather than stay silent.
 		b.log.WarnContext(ctx, "dedupe", "envelope_id", j.envelopeID, "err", err)
+		b.storeDown(ctx, j, user)
 		return
 	}
 	if !first {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"strings"
 	"time"
 
@@ -13,14 +12,22 @@ import (
 	"github.com/okta-chatops/okta-chatops/remediation"
 )
 
+// The handlers turn envelopes into use-case calls and their results into Block Kit;
+// the use cases (remediation.UseCases) check the policy and write the audit trail.
+
+// caller is who sent an envelope and where, as the use cases know them.
+func caller(user, channel string, l remediation.Locale) remediation.Caller {
+	// Slack's direct-message channel IDs begin with D.
+	return remediation.Caller{ID: user, Channel: channel, Direct: strings.HasPrefix(channel, "D"), Locale: l}
+}
+
 // handleSlash answers one slash command: rate limits, the channel rule and who may ask
 // come first, then the command.
 func (b *Bot) handleSlash(ctx context.Context, sc slack.SlashCommand) {
 	l := b.localeOf(ctx, sc.UserID)
-	log := b.log.With("command", sc.Command)
-	name := strings.TrimPrefix(strings.TrimPrefix(strings.ToLower(strings.TrimSpace(sc.Command)), "/"), "okta-")
+	name := metricName(sc.Command)
 	if wait, limited := b.rateLimited(ctx, sc.UserID); limited {
-		b.cfg.Metrics.Command(name, "rate_limited")
+		b.cfg.Metrics.Command(name, OutcomeRateLimited)
 		b.answer(ctx, sc, msgRateLimited(wait).In(l))
 		return
 	}
@@ -28,50 +35,41 @@ func (b *Bot) handleSlash(ctx context.Context, sc slack.SlashCommand) {
 	if err != nil {
 		var ue *UsageError
 		if errors.As(err, &ue) {
-			if _, known := commandFromSlack(sc.Command); !known {
-				name = "invalid"
-			}
-			b.cfg.Metrics.Command(name, "bad_input")
+			b.cfg.Metrics.Command(name, OutcomeBadInput)
 			b.answer(ctx, sc, ue.Text.In(l))
 			return
 		}
-		b.cfg.Metrics.Command(name, "error")
+		b.cfg.Metrics.Command(name, OutcomeError)
 		b.answer(ctx, sc, msgError(err).In(l))
 		return
 	}
-	name = string(cmd.Name)
+	name = cmd.Name
 	if cmd.Name == CmdHelp {
-		b.cfg.Metrics.Command(name, "ok")
+		b.cfg.Metrics.Command(name, OutcomeOK)
 		b.answer(ctx, sc, Usage(cmd.Topic).In(l))
 		return
 	}
-	if !b.channelAllowed(sc.ChannelID) {
-		b.cfg.Metrics.Command(name, "refused")
-		b.refuse(ctx, sc.UserID, sc.ChannelID, sc.Command, &remediation.Refusal{Reason: msgWrongChannel(b.cfg.Channels)})
-		b.answer(ctx, sc, msgWrongChannel(b.cfg.Channels).In(l))
-		return
-	}
-	if err := b.eng.Policy.MayRequest(ctx, sc.UserID); err != nil {
-		b.cfg.Metrics.Command(name, "refused")
-		b.refuse(ctx, sc.UserID, sc.ChannelID, sc.Command, err)
+	c := caller(sc.UserID, sc.ChannelID, l)
+	if err := b.uc.Admit(ctx, c, sc.Command); err != nil {
+		b.cfg.Metrics.Command(name, OutcomeRefused)
 		b.answer(ctx, sc, b.errText(err, l))
 		return
 	}
-	b.cfg.Metrics.Command(name, "ok")
+	b.cfg.Metrics.Command(name, OutcomeOK)
 	switch cmd.Name {
 	case CmdDiagnose:
-		b.diagnose(ctx, sc, cmd, l)
+		b.diagnose(ctx, sc, c, cmd)
 	case CmdStatus:
-		b.status(ctx, sc, cmd, l)
+		b.status(ctx, sc, c, cmd)
 	case CmdAudit:
-		b.auditQuery(ctx, sc, cmd, l)
+		b.auditQuery(ctx, sc, c, cmd)
 	default:
-		log.WarnContext(ctx, "unhandled command")
+		b.log.WarnContext(ctx, "unhandled command", "command", sc.Command)
 	}
 }
 
-// oktaUser turns the USER argument into what the Okta adapter resolves: a Slack
-// mention becomes the member's email address.
+// oktaUser turns the USER argument into what Okta resolves: a Slack mention becomes
+// the member's email address.
 func (b *Bot) oktaUser(ctx context.Context, u UserRef) (string, error) {
 	switch {
 	case u.SlackID != "":
@@ -87,28 +85,18 @@ func (b *Bot) oktaUser(ctx context.Context, u UserRef) (string, error) {
 }
 
 // diagnose runs /okta-diagnose and posts the diagnosis in the channel.
-func (b *Bot) diagnose(ctx context.Context, sc slack.SlashCommand, cmd Command, l remediation.Locale) {
+func (b *Bot) diagnose(ctx context.Context, sc slack.SlashCommand, c remediation.Caller, cmd Command) {
+	l := c.Locale
 	userQ, err := b.oktaUser(ctx, cmd.User)
 	if err != nil {
 		b.answer(ctx, sc, b.errText(err, l))
 		return
 	}
 	b.answer(ctx, sc, msgWorking(esc(userQ), esc(cmd.App)).In(l))
-	d, err := b.diag.Diagnose(ctx, userQ, cmd.App)
+	d, err := b.uc.Diagnose(ctx, c, userQ, cmd.App)
 	if err != nil {
 		b.answer(ctx, sc, b.errText(err, l))
 		return
-	}
-	ev := remediation.AuditEvent{Type: remediation.AuditDiagnosed, At: b.cfg.Clock().UTC(), Actor: sc.UserID, UserID: d.User.ID,
-		Detail: "in channel " + sc.ChannelID}
-	if d.App != nil {
-		ev.AppID = d.App.ID
-	}
-	for _, f := range d.Findings {
-		ev.Codes = append(ev.Codes, f.Code)
-	}
-	if err := b.store.Append(ctx, ev); err != nil {
-		b.log.WarnContext(ctx, "auditing a diagnosis", "err", err)
 	}
 	// The evidence goes to the requester only; the channel sees the findings and the fixes.
 	privText, privBlocks := diagnosisBlocks(d, sc.UserID, "", forAllowed, l)
@@ -158,25 +146,12 @@ func (b *Bot) rateLimited(ctx context.Context, user string) (time.Duration, bool
 	return 0, false
 }
 
-// channelAllowed applies OKTA_CHATOPS_CHANNELS; direct messages are always allowed.
-func (b *Bot) channelAllowed(channel string) bool {
-	return len(b.cfg.Channels) == 0 || strings.HasPrefix(channel, "D") || slices.Contains(b.cfg.Channels, channel)
-}
-
-// refuse records a refusal in the audit trail: who tried what, where, and why not.
-func (b *Bot) refuse(ctx context.Context, user, channel, what string, err error) {
-	ref, ok := remediation.AsRefusal(err)
-	if !ok {
-		return
-	}
-	ev := remediation.AuditEvent{Type: remediation.AuditRefused, At: b.cfg.Clock().UTC(), Actor: user,
-		Detail: what + " in channel " + channel + ": " + ref.Reason.EN}
-	if err := b.store.Append(ctx, ev); err != nil {
-		b.log.WarnContext(ctx, "auditing a refusal", "err", err)
-	}
-}
-
+// errText is the text a person sees for a use case's error.
 func (b *Bot) errText(err error, l remediation.Locale) string {
+	var wc *remediation.WrongChannel
+	if errors.As(err, &wc) {
+		return msgWrongChannel(wc.Allowed).In(l)
+	}
 	if ref, ok := remediation.AsRefusal(err); ok {
 		return msgRefusal(ref).In(l)
 	}
@@ -184,23 +159,12 @@ func (b *Bot) errText(err error, l remediation.Locale) string {
 }
 
 // status answers /okta-status [RUN] privately.
-func (b *Bot) status(ctx context.Context, sc slack.SlashCommand, cmd Command, l remediation.Locale) {
-	var runs []remediation.Run
-	if cmd.RunID != "" {
-		r, err := b.store.GetRun(ctx, cmd.RunID)
-		if err != nil {
-			b.answer(ctx, sc, b.errText(err, l))
-			return
-		}
-		runs = []remediation.Run{r}
-	} else {
-		var err error
-		runs, err = b.store.ListRuns(ctx, remediation.RunFilter{States: []remediation.RunState{
-			remediation.StateAwaitingApproval, remediation.StateApproved, remediation.StateRunning, remediation.StateVerifying}, Limit: 20})
-		if err != nil {
-			b.answer(ctx, sc, b.errText(err, l))
-			return
-		}
+func (b *Bot) status(ctx context.Context, sc slack.SlashCommand, c remediation.Caller, cmd Command) {
+	l := c.Locale
+	runs, err := b.uc.Status(ctx, c, cmd.RunID)
+	if err != nil {
+		b.answer(ctx, sc, b.errText(err, l))
+		return
 	}
 	if len(runs) == 0 {
 		b.answer(ctx, sc, msgNoRuns().In(l))
@@ -219,50 +183,29 @@ func (b *Bot) status(ctx context.Context, sc slack.SlashCommand, cmd Command, l 
 }
 
 // auditQuery answers /okta-audit USER|APP|RUN privately with the last entries about it.
-func (b *Bot) auditQuery(ctx context.Context, sc slack.SlashCommand, cmd Command, l remediation.Locale) {
-	match := func(e remediation.AuditEvent) bool { return e.RunID == cmd.RunID }
-	switch {
-	case cmd.RunID != "":
-	case !cmd.User.IsZero():
-		q, err := b.oktaUser(ctx, cmd.User)
-		if err == nil {
-			var u remediation.User
-			if u, err = b.diag.Okta.FindUser(ctx, q); err == nil {
-				match = func(e remediation.AuditEvent) bool { return e.UserID == u.ID }
-			}
-		}
-		if err != nil {
+func (b *Bot) auditQuery(ctx context.Context, sc slack.SlashCommand, c remediation.Caller, cmd Command) {
+	l := c.Locale
+	q := remediation.AuditQuery{RunID: cmd.RunID, AppQuery: cmd.App}
+	if cmd.RunID == "" && !cmd.User.IsZero() {
+		var err error
+		if q.UserQuery, err = b.oktaUser(ctx, cmd.User); err != nil {
 			b.answer(ctx, sc, b.errText(err, l))
 			return
 		}
-	default:
-		a, err := b.diag.Okta.FindApp(ctx, cmd.App)
-		if err != nil {
-			b.answer(ctx, sc, b.errText(err, l))
-			return
-		}
-		match = func(e remediation.AuditEvent) bool { return e.AppID == a.ID }
 	}
-	entries, err := b.store.Audit(ctx, b.cfg.Clock().Add(-90*24*time.Hour), 0)
+	entries, err := b.uc.Audit(ctx, c, q)
 	if err != nil {
 		b.answer(ctx, sc, b.errText(err, l))
 		return
 	}
-	var lines []string
-	for _, e := range entries {
-		if match(e.Event) {
-			lines = append(lines, msgAuditLine(e).In(l))
-		}
-	}
-	if len(lines) == 0 {
+	if len(entries) == 0 {
 		b.answer(ctx, sc, t("No audit entries found.", "監査ログは見つかりませんでした。").In(l))
 		return
 	}
-	if len(lines) > 20 {
-		lines = lines[len(lines)-20:]
+	lines := make([]string, len(entries))
+	for i, e := range entries {
+		lines[i] = msgAuditLine(e).In(l)
 	}
-	_ = b.store.Append(ctx, remediation.AuditEvent{Type: remediation.AuditLookup, At: b.cfg.Clock().UTC(), Actor: sc.UserID,
-		RunID: cmd.RunID, Detail: "audit query in channel " + sc.ChannelID})
 	b.answer(ctx, sc, strings.Join(lines, "\n"))
 }
 
@@ -284,94 +227,74 @@ func (b *Bot) handleInteraction(ctx context.Context, cb slack.InteractionCallbac
 	if channel == "" {
 		channel = cb.Container.ChannelID
 	}
+	c := caller(user, channel, l)
 	for _, a := range cb.ActionCallback.BlockActions {
 		var err error
 		switch a.ActionID {
 		case ActionProposePlan:
-			err = b.propose(ctx, channel, user, a.Value, cb.ResponseURL, l)
+			err = b.propose(ctx, c, a.Value, cb.ResponseURL)
 		case ActionShowEvidence:
-			err = b.showEvidence(ctx, channel, user, a.Value, l)
+			err = b.showEvidence(ctx, c, a.Value)
 		case ActionApproveRun:
-			b.adoptMessage(ctx, a.Value, channel, cb.Container.MessageTs)
-			_, err = b.eng.Approve(ctx, a.Value, user, "")
-		case ActionRejectRun:
-			b.adoptMessage(ctx, a.Value, channel, cb.Container.MessageTs)
-			err = b.openReject(ctx, cb.TriggerID, channel, user, a.Value, l)
-		case ActionCancelRun:
-			_, err = b.eng.Cancel(ctx, a.Value, user, "cancelled in Slack")
-		case ActionConfirmStep:
-			runID, step, ok := ParseStepValue(a.Value)
-			if !ok {
-				err = fmt.Errorf("bad %s value %q: %w", ActionConfirmStep, a.Value, remediation.ErrPermanent)
-				break
+			var v RunValue
+			if v, err = DecodeRunValue(a.ActionID, a.Value); err == nil {
+				b.uc.Adopt(ctx, v.RunID, channel, cb.Container.MessageTs)
+				_, err = b.uc.Approve(ctx, c, v.RunID)
 			}
-			_, err = b.eng.Confirm(ctx, runID, step, user)
+		case ActionRejectRun:
+			var v RunValue
+			if v, err = DecodeRunValue(a.ActionID, a.Value); err == nil {
+				b.uc.Adopt(ctx, v.RunID, channel, cb.Container.MessageTs)
+				err = b.openReject(ctx, c, cb.TriggerID, v.RunID)
+			}
+		case ActionCancelRun:
+			var v RunValue
+			if v, err = DecodeRunValue(a.ActionID, a.Value); err == nil {
+				_, err = b.uc.Cancel(ctx, c, v.RunID, "cancelled in Slack")
+			}
+		case ActionConfirmStep:
+			var v StepValue
+			if v, err = DecodeStepValue(a.Value); err == nil {
+				_, err = b.uc.Confirm(ctx, c, v.RunID, v.Step)
+			}
 		default:
 			continue
 		}
 		if err != nil {
-			b.refuse(ctx, user, channel, a.ActionID+" "+a.Value, err)
 			b.whisper(ctx, channel, user, b.errText(err, l))
 		}
 	}
 }
 
 // showEvidence sends a diagnosis with its evidence privately to an allowed person.
-func (b *Bot) showEvidence(ctx context.Context, channel, user, value string, l remediation.Locale) error {
-	if err := b.eng.Policy.MayRequest(ctx, user); err != nil {
-		return err
-	}
-	userID, appID, _ := strings.Cut(value, ":")
-	d, err := b.diag.Diagnose(ctx, userID, appID)
+func (b *Bot) showEvidence(ctx context.Context, c remediation.Caller, value string) error {
+	v, err := DecodeEvidenceValue(value)
 	if err != nil {
 		return err
 	}
-	ev := remediation.AuditEvent{Type: remediation.AuditLookup, At: b.cfg.Clock().UTC(), Actor: user, UserID: d.User.ID,
-		Detail: "evidence shown in channel " + channel}
-	if d.App != nil {
-		ev.AppID = d.App.ID
+	d, err := b.uc.Evidence(ctx, c, v.UserID, v.AppID)
+	if err != nil {
+		return err
 	}
-	if err := b.store.Append(ctx, ev); err != nil {
-		b.log.WarnContext(ctx, "auditing a lookup", "err", err)
-	}
-	fallback, blocks := diagnosisBlocks(d, user, "", forAllowed, l)
-	if _, err := b.api.PostEphemeralContext(ctx, channel, user, slack.MsgOptionText(fallback, false), slack.MsgOptionBlocks(blocks...)); err != nil {
+	fallback, blocks := diagnosisBlocks(d, c.ID, "", forAllowed, c.Locale)
+	if _, err := b.api.PostEphemeralContext(ctx, c.Channel, c.ID, slack.MsgOptionText(fallback, false), slack.MsgOptionBlocks(blocks...)); err != nil {
 		return fmt.Errorf("showing the evidence: %w", err)
 	}
 	return nil
 }
 
-// propose turns a propose_plan click into a saved run and its approval request.
-func (b *Bot) propose(ctx context.Context, channel, user, value, responseURL string, l remediation.Locale) error {
-	plan, userID, appID, ok := ParsePlanValue(value)
-	if !ok {
-		return fmt.Errorf("bad %s value %q: %w", ActionProposePlan, value, remediation.ErrPermanent)
-	}
-	// Diagnose again: the plan is built from Okta as it is now, not as it was when the
-	// diagnosis was posted.
-	d, err := b.diag.Diagnose(ctx, userID, appID)
+// propose turns a propose_plan click into a saved run and posts its approval request.
+func (b *Bot) propose(ctx context.Context, c remediation.Caller, value, responseURL string) error {
+	v, err := DecodeProposeValue(value)
 	if err != nil {
 		return err
 	}
-	affected := ""
-	if d.User.Email != "" {
-		affected, _ = b.people.LookupByEmail(ctx, d.User.Email) // best effort: used to refuse self-approval
-	}
-	manager := ""
-	if b.eng.Policy.Rule(plan).Manager {
-		manager = b.managerOf(ctx, user)
-	}
-	// Asked in a direct message: the approval request goes to the first allowed channel,
-	// where the approvers are.
-	if strings.HasPrefix(channel, "D") && len(b.cfg.Channels) > 0 {
-		channel = b.cfg.Channels[0]
-	}
-	r, err := b.eng.Propose(ctx, remediation.ProposeRequest{Diagnosis: d, AppID: appID, Plan: plan, Requester: user,
-		AffectedSlackUser: affected, RequesterManager: manager, Origin: remediation.Origin{Channel: channel, Locale: l}})
+	p, err := b.uc.Propose(ctx, c, remediation.ProposeInput{Plan: v.Plan, UserID: v.UserID, AppID: v.AppID})
 	if err != nil {
 		return err
 	}
-	fallback, blocks := requestBlocks(&r, b.eng.Policy.Rule(r.Plan).Risk, b.cfg.Locale)
+	r := &p.Run
+	fallback, blocks := requestBlocks(r, p.Risk, b.cfg.Locale)
 	_, ts, err := b.api.PostMessageContext(ctx, r.Origin.Channel, slack.MsgOptionText(fallback, false), slack.MsgOptionBlocks(blocks...))
 	if err != nil {
 		// Not in the channel: post it where the click came from. The run is saved; the
@@ -382,70 +305,49 @@ func (b *Bot) propose(ctx context.Context, channel, user, value, responseURL str
 		}
 		return nil
 	}
-	if _, err := b.eng.AttachMessage(ctx, r.ID, r.Origin.Channel, ts); err != nil {
+	if err := b.uc.Posted(ctx, r.ID, r.Origin.Channel, ts); err != nil {
 		b.log.WarnContext(ctx, "recording the request message", "run_id", r.ID, "err", err)
 	}
 	return nil
 }
 
-// managerOf finds the Slack ID of a Slack member's Okta manager: member → email →
-// Okta user → managerId → manager's email → Slack member. "" when any link is missing.
-func (b *Bot) managerOf(ctx context.Context, member string) string {
-	email, err := b.people.UserEmail(ctx, member)
-	if err != nil {
-		return ""
-	}
-	u, err := b.diag.Okta.FindUser(ctx, email)
-	if err != nil || u.ManagerID == "" {
-		return ""
-	}
-	m, err := b.diag.Okta.FindUser(ctx, u.ManagerID)
-	if err != nil || m.Email == "" {
-		return ""
-	}
-	id, err := b.people.LookupByEmail(ctx, m.Email)
-	if err != nil {
-		b.log.InfoContext(ctx, "the requester's manager is not in Slack", "slack_user_id", member, "err", err)
-		return ""
-	}
-	return id
-}
-
-// adoptMessage records the request message of a run that lacks it (the bot stopped
-// between posting the request and recording where), so its progress still reaches the
-// thread: the click comes from that very message.
-func (b *Bot) adoptMessage(ctx context.Context, runID, channel, ts string) {
-	if channel == "" || ts == "" {
-		return
-	}
-	r, err := b.store.GetRun(ctx, runID)
-	if err != nil || r.Origin.ThreadTS != "" {
-		return
-	}
-	if _, err := b.eng.AttachMessage(ctx, runID, channel, ts); err != nil {
-		b.log.WarnContext(ctx, "recording the request message", "run_id", runID, "err", err)
-	}
-}
-
 // openReject asks for a reason in a modal, after checking the clicker may reject at all.
-func (b *Bot) openReject(ctx context.Context, triggerID, channel, user, runID string, l remediation.Locale) error {
-	r, err := b.store.GetRun(ctx, runID)
-	if err != nil {
+func (b *Bot) openReject(ctx context.Context, c remediation.Caller, triggerID, runID string) error {
+	if err := b.uc.MayReject(ctx, c, runID); err != nil {
 		return err
 	}
-	if err := b.eng.Policy.MayDecide(ctx, &r, user, b.cfg.Clock().UTC()); err != nil {
-		return err
-	}
-	if _, err := b.api.OpenViewContext(ctx, triggerID, rejectModal(runID, channel, l)); err != nil {
+	if _, err := b.api.OpenViewContext(ctx, triggerID, rejectModal(RejectMetadata{RunID: runID, Channel: c.Channel}, c.Locale)); err != nil {
 		return fmt.Errorf("opening the reject dialog: %w", err)
 	}
 	return nil
 }
 
 func (b *Bot) submitReject(ctx context.Context, cb slack.InteractionCallback, l remediation.Locale) {
-	runID, channel, _ := strings.Cut(cb.View.PrivateMetadata, "|")
+	m, err := DecodeRejectMetadata(cb.View.PrivateMetadata)
+	if err != nil {
+		b.log.WarnContext(ctx, "reject dialog", "err", err)
+		return
+	}
 	reason := strings.TrimSpace(cb.View.State.Values[reasonBlock][reasonAction].Value)
-	if _, err := b.eng.Reject(ctx, runID, cb.User.ID, reason); err != nil && channel != "" {
-		b.whisper(ctx, channel, cb.User.ID, b.errText(err, l))
+	if _, err := b.uc.Reject(ctx, caller(cb.User.ID, m.Channel, l), m.RunID, reason); err != nil && m.Channel != "" {
+		b.whisper(ctx, m.Channel, cb.User.ID, b.errText(err, l))
+	}
+}
+
+// storeDown tells the sender of an envelope that the bot's store cannot be reached, so
+// nothing was done.
+func (b *Bot) storeDown(ctx context.Context, j job, user string) {
+	l := b.localeOf(ctx, user)
+	switch {
+	case j.slash != nil:
+		b.answer(ctx, *j.slash, msgStoreDown().In(l))
+	case j.action != nil && j.action.Type == slack.InteractionTypeBlockActions:
+		channel := j.action.Channel.ID
+		if channel == "" {
+			channel = j.action.Container.ChannelID
+		}
+		if channel != "" {
+			b.whisper(ctx, channel, user, msgStoreDown().In(l))
+		}
 	}
 }

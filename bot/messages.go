@@ -267,3 +267,8 @@ func msgWrongChannel(channels []string) text {
 }
 
 func msgCancelRun() text { return t("Cancel and undo", "取り消して元に戻す") }
+
+func msgStoreDown() text {
+	return t(":warning: The bot's store is unavailable; nothing was changed. Please try again in a moment.",
+		":warning: ボットのデータストアに接続できないため、何も変更していません。しばらくしてから再度お試しください。")
+}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 	"time"
 
@@ -12,6 +13,7 @@ import (
 	"github.com/okta-chatops/okta-chatops/oktaadapter"
 	"github.com/okta-chatops/okta-chatops/remediation"
 	"github.com/okta-chatops/okta-chatops/report"
+	"github.com/okta-chatops/okta-chatops/storage"
 )
 
 const diagnoseUsage = "usage: okta-chatops diagnose USER [APP] [--json] [--locale en|ja]"
@@ -48,8 +50,14 @@ func runDiagnose(ctx context.Context, e env) error {
 	if err != nil {
 		return usageError{err}
 	}
-	d := &remediation.Diagnoser{Okta: okta, Logger: e.log}
-	diag, err := d.Diagnose(ctx, userQ, appQ)
+	store, closeStore, err := auditStore(ctx, cfg, e.log)
+	if err != nil {
+		return usageError{err}
+	}
+	defer func() { _ = closeStore() }()
+	uc := remediation.NewUseCases(remediation.UseCasesConfig{Policy: &remediation.Policy{},
+		Diagnoser: &remediation.Diagnoser{Okta: okta, Logger: e.log}, Store: store, Logger: e.log})
+	diag, err := uc.Diagnose(ctx, remediation.Operator(), userQ, appQ)
 	if err != nil {
 		if errors.Is(err, remediation.ErrDenied) {
 			// A refused token is a configuration problem the operator must fix.
@@ -63,6 +71,21 @@ func runDiagnose(ctx context.Context, e env) error {
 		return enc.Encode(report.JSON(diag, locale))
 	}
 	return report.Text(e.stdout, diag, locale)
+}
+
+// auditStore is where a terminal diagnosis is audited: the Redis of REDIS_URL, shared
+// with serve; without it, a store of this process alone (nothing is kept). A
+// configured Redis that cannot be reached is an error: the diagnosis would go
+// unrecorded.
+func auditStore(ctx context.Context, cfg config.Config, log *slog.Logger) (remediation.CaseStore, func() error, error) {
+	if cfg.RedisURL == "" {
+		return storage.NewMemory(storage.MemoryOptions{}), func() error { return nil }, nil
+	}
+	client, err := storage.OpenRedis(ctx, cfg.RedisURL.Reveal())
+	if err != nil {
+		return nil, nil, fmt.Errorf("%w\nREDIS_URL is set, so the diagnosis is recorded in its audit trail; unset it to diagnose without a record", err)
+	}
+	return storage.NewRedis(client, storage.RedisOptions{Logger: log}), client.Close, nil
 }
 
 func pickLocale(flag, configured string) (remediation.Locale, error) {

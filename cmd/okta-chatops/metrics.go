@@ -9,6 +9,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/okta-chatops/okta-chatops/bot"
 	"github.com/okta-chatops/okta-chatops/oktaadapter"
 	"github.com/okta-chatops/okta-chatops/remediation"
 )
@@ -52,7 +53,9 @@ func newMetrics() *metrics {
 }
 
 // Command implements bot.Metrics.
-func (m *metrics) Command(name, outcome string) { m.commands.WithLabelValues(name, outcome).Inc() }
+func (m *metrics) Command(name bot.CommandName, outcome bot.Outcome) {
+	m.commands.WithLabelValues(string(name), string(outcome)).Inc()
+}
 
 // Acked implements bot.Metrics.
 func (m *metrics) Acked(d time.Duration) { m.ack.Observe(d.Seconds()) }

@@ -94,8 +94,10 @@ func newService(ctx context.Context, cfg config.Config, e env) (*service, error)
 		Logger: e.log, Owner: remediation.DefaultOwner(), VerifyTimeout: cfg.VerifyTimeout, Observe: m,
 	}
 	diag := &remediation.Diagnoser{Okta: okta, Logger: e.log}
-	bt := bot.New(bot.Config{Locale: locale, AuditChannel: cfg.AuditChannel, Channels: cfg.Channels, NotifyUser: cfg.NotifyUser,
-		Logger: e.log, Owner: eng.Owner, Metrics: m}, api, diag, eng, b.store, people)
+	uc := remediation.NewUseCases(remediation.UseCasesConfig{Policy: policy, Diagnoser: diag, Engine: eng, Store: b.store,
+		People: people, Channels: cfg.Channels, Logger: e.log})
+	bt := bot.New(bot.Config{Locale: locale, AuditChannel: cfg.AuditChannel, NotifyUser: cfg.NotifyUser,
+		Logger: e.log, Owner: eng.Owner, Metrics: m}, api, uc, b.store, people)
 	eng.Notifier = bt
 	m.watch(b.store, okta)
 	return &service{cfg: cfg, api: api, okta: okta, store: b.store, eng: eng, bot: bt, metrics: m, close: b.close}, nil
