@@ -3,7 +3,9 @@
 // findings into the fixes the troubleshooting guides describe.
 //
 // It owns the domain model (users, apps, app users, provisioning capabilities, System
-// Log events), the findings catalogue, the diagnosis, and the ports it needs from the
-// outside world. It imports no Slack, Redis or Okta SDK package: adapters implement
-// its ports and translate their errors into the sentinels declared here.
+// Log events), the findings catalogue, the diagnosis, the use cases every front end
+// shares (UseCases: each with its policy check and audit event), and the ports it
+// needs from the outside world. It imports no Slack, Redis or Okta SDK package:
+// adapters implement its ports and translate their errors into the sentinels declared
+// here.
 package remediation

@@ -10,6 +10,7 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/okta-chatops/okta-chatops/config"
 	"github.com/okta-chatops/okta-chatops/remediation"
@@ -173,5 +174,35 @@ func TestAuditExportDetectsTampering(t *testing.T) {
 	client.XDel(ctx, storage.DefaultPrefix+"audit", ids[0].ID)
 	if code, _, stderr := runCLI(t, vars, "audit", "export"); code != 1 || !strings.Contains(stderr, "tampered") {
 		t.Errorf("cut at the start: exit %d %s", code, stderr)
+	}
+}
+
+// A terminal diagnosis goes through the same use case as Slack's: with REDIS_URL it is
+// in the audit trail, and its output is unchanged.
+func TestDiagnoseIsAuditedWithRedis(t *testing.T) {
+	vars, _ := simEnv(t)
+	url, client := redistest.Start(t)
+	vars["REDIS_URL"] = url
+	code, stdout, stderr := runCLI(t, vars, "diagnose", "alice@example.com", "Zoom", "--json")
+	if code != 0 || !strings.HasPrefix(stdout, "{") || strings.Count(stdout, "\n") != 1 {
+		t.Fatalf("exit %d, stdout %q, stderr %s", code, stdout, stderr)
+	}
+	entries, err := storage.NewRedis(client, storage.RedisOptions{}).Audit(context.Background(), time.Time{}, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(entries) != 1 {
+		t.Fatalf("%d audit entries, want 1: %+v", len(entries), entries)
+	}
+	ev := entries[0].Event
+	if ev.Type != remediation.AuditDiagnosed || ev.Actor != remediation.OperatorActor || ev.Detail != "in a terminal" ||
+		ev.UserID == "" || ev.AppID == "" || len(ev.Codes) != 1 || ev.Codes[0] != "STALE_EXTERNAL_ID" {
+		t.Errorf("audited %+v", ev)
+	}
+
+	// A configured Redis that cannot be reached: no unrecorded diagnosis.
+	vars["REDIS_URL"] = "redis://127.0.0.1:1"
+	if code, stdout, stderr := runCLI(t, vars, "diagnose", "alice@example.com", "Zoom"); code != 2 || stdout != "" || !strings.Contains(stderr, "REDIS_URL") {
+		t.Errorf("unreachable Redis: exit %d, stdout %q, stderr %q", code, stdout, stderr)
 	}
 }
