@@ -236,6 +236,7 @@ func TestServeEndToEnd(t *testing.T) {
 	if proposeValue == "" {
 		t.Fatalf("no propose_plan button for reset_external_id: %+v", diag.Buttons())
 	}
+	before := len(x.okta.Org.Requests())
 	if _, err := x.slack.Click(ctx, uRequester, cOps, diag.TS, "propose_plan", proposeValue); err != nil {
 		t.Fatal(err)
 	}
@@ -243,6 +244,18 @@ func TestServeEndToEnd(t *testing.T) {
 		_, ok := m.Button("approve_run")
 		return m.Channel == cOps && ok
 	})
+	// The click rests on the diagnosis just shown: only the reads of the run's snapshot,
+	// no System Log query.
+	var reads []string
+	for _, q := range x.okta.Org.Requests()[before:] {
+		if strings.HasPrefix(q.Path, "/api/v1/logs") {
+			t.Errorf("the propose click read the System Log: %s %s?%s", q.Method, q.Path, q.Query)
+		}
+		reads = append(reads, q.Method+" "+q.Path)
+	}
+	if len(reads) > 4 {
+		t.Errorf("the propose click made %d Okta calls, want at most 4: %q", len(reads), reads)
+	}
 	approve, _ := req.Button("approve_run")
 	if !strings.HasPrefix(approve.Value, "run-") || !req.Contains("PUT /api/v1/apps/") || !req.Contains(`{"externalId":null}`) || !req.Contains("<@"+uApprover+">") {
 		t.Errorf("approval request lacks the run ID, dry run or approvers:\n%s", req.Text())
