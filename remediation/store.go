@@ -53,10 +53,6 @@ type AuditReader interface {
 	// Audit reads the trail, oldest first, from entries at or after since; limit ≤ 0
 	// means all.
 	Audit(ctx context.Context, since time.Time, limit int) ([]AuditEntry, error)
-	// AuditHead returns the hash of the newest entry as the store recorded it when
-	// appending ("" for an empty trail), kept apart from the entries so that removing
-	// the newest ones shows.
-	AuditHead(ctx context.Context) (string, error)
 }
 
 // EngineStore is what the engine needs: runs, locks and audit appends.
@@ -88,6 +84,11 @@ type Store interface {
 	// has seen in the current window (this one included) and how long until the window
 	// ends. Shared across replicas: it backs the command rate limits.
 	Hit(ctx context.Context, key string, window time.Duration) (count int, resetIn time.Duration, err error)
+
+	// AuditHead returns the hash of the newest entry as the store recorded it when
+	// appending ("" for an empty trail), kept apart from the entries so that removing
+	// the newest ones shows (audit export checks it).
+	AuditHead(ctx context.Context) (string, error)
 
 	// Cursor reads a named position (e.g. the last audit entry posted to Slack); "" if
 	// none was saved. SetCursor saves it.

@@ -76,8 +76,6 @@ func (s *fakeCaseStore) Audit(_ context.Context, since time.Time, _ int) ([]Audi
 	return out, s.err
 }
 
-func (s *fakeCaseStore) AuditHead(context.Context) (string, error) { return "", s.err }
-
 func (s *fakeCaseStore) KeepDiagnosis(_ context.Context, userID string, k KeptDiagnosis, ttl time.Duration) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
