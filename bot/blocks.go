@@ -11,7 +11,7 @@ import (
 	"github.com/okta-chatops/okta-chatops/remediation"
 )
 
-// Slack's Block Kit limits (DESIGN §4). Rendering keeps within them, shortening text
+// Slack's Block Kit limits, as Slack documents them for each block and element. Rendering keeps within them, shortening text
 // with an ellipsis rather than letting Slack refuse the message.
 const (
 	maxBlocks       = 50
@@ -22,7 +22,7 @@ const (
 	maxContextElems = 10
 )
 
-// Action IDs (DESIGN §6): stable, the acceptance suite and users depend on them.
+// Action IDs: stable, scripts, tests and users depend on them.
 const (
 	ActionProposePlan = "propose_plan"
 	ActionApproveRun  = "approve_run"
@@ -87,7 +87,7 @@ func fit(blocks []slack.Block, more text, l remediation.Locale) []slack.Block {
 }
 
 // PlanValue is the propose_plan button's value: the plan ID, a colon, then the Okta user
-// and app IDs (DESIGN §6: it begins with the plan ID and a colon).
+// and app IDs (it begins with the plan ID and a colon: a stable contract).
 func PlanValue(p remediation.PlanID, userID, appID string) string {
 	return string(p) + ":" + userID + ":" + appID
 }
