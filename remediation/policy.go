@@ -28,25 +28,25 @@ func DefaultRisk(p PlanID) Risk {
 
 // PlanRule is the policy for one plan.
 type PlanRule struct {
-	Risk      Risk          `json:"risk,omitempty" yaml:"risk"`
-	Approvers []string      `json:"approvers,omitempty" yaml:"approvers"` // Slack user (U…/W…) and user-group (S…) IDs
-	Quorum    int           `json:"quorum,omitempty" yaml:"quorum"`       // distinct approvals needed (default 1)
-	Expiry    time.Duration `json:"expiry,omitempty" yaml:"expiry"`       // default APPROVAL_TTL
+	Risk      Risk          `json:"risk,omitempty"`
+	Approvers []string      `json:"approvers,omitempty"` // people and groups, as the chat adapter names them
+	Quorum    int           `json:"quorum,omitempty"`    // distinct approvals needed (default 1)
+	Expiry    time.Duration `json:"expiry,omitempty"`    // default: the policy's TTL
 	// Manager adds the requester's Okta manager (their profile's managerId, found in
 	// Slack by email) to the approvers of this plan.
-	Manager bool `json:"manager,omitempty" yaml:"manager"`
+	Manager bool `json:"manager,omitempty"`
 }
 
 // Policy decides who may approve which plan, how many must, and for how long a request
 // stands. It knows nothing of Slack beyond its IDs.
 type Policy struct {
-	// Approvers is OKTA_CHATOPS_APPROVERS: the default approver set.
+	// Approvers is the default approver set.
 	Approvers []string
-	// TTL is APPROVAL_TTL: the default expiry of a request.
+	// TTL is the default expiry of a request.
 	TTL time.Duration
 	// Plans overrides the defaults per plan (the policy file).
 	Plans map[PlanID]PlanRule
-	// Requesters is OKTA_CHATOPS_REQUESTERS (and the policy file): who may diagnose,
+	// Requesters (from the configuration and the policy file) is who may diagnose,
 	// propose fixes and read the audit trail. Empty means the approvers only — never
 	// everyone.
 	Requesters []string
