@@ -34,6 +34,11 @@ func runAudit(ctx context.Context, e env) error {
 	if err != nil {
 		return usageError{err}
 	}
+	if cfg.RedisURL == "" {
+		// The embedded store lives inside a running `serve`: a new process would read an
+		// empty one and print nothing, which looks like an empty trail.
+		return usagef("REDIS_URL is not set: the audit trail is kept in Redis (the embedded store of a running serve cannot be read from another process)")
+	}
 	b, err := openBackend(ctx, cfg, e)
 	if err != nil {
 		return err
