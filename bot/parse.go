@@ -172,7 +172,7 @@ func parseStatus(text string) (Command, *UsageError) {
 	if !isRunID(id) {
 		return Command{}, badInput(
 			"RUN must be a run ID such as run-abcdefghijklmnop (shown on the approval request), or nothing.",
-			"RUN には承認リクエストに表示される実行 ID(run-abcdefghijklmnop のような形式)を指定するか、何も指定しないでください。")
+			"RUN には承認依頼に表示される実行 ID(run-abcdefghijklmnop のような形式)を指定するか、何も指定しないでください。")
 	}
 	return Command{RunID: id}, nil
 }
@@ -472,7 +472,7 @@ func Usage(name CommandName) remediation.Text {
 	case CmdStatus:
 		return remediation.T(
 			"`/okta-status [RUN]`: show where a run stands (RUN is the run ID shown on the approval request, run-…), or, without RUN, the latest runs.",
-			"`/okta-status [RUN]`: 実行の状況を表示します(RUN は承認リクエストに表示される実行 ID、run-…)。RUN を省略すると最新の実行を表示します。")
+			"`/okta-status [RUN]`: 実行の状況を表示します(RUN は承認依頼に表示される実行 ID、run-…)。RUN を省略すると最新の実行を表示します。")
 	case CmdAudit:
 		return remediation.T(
 			"`/okta-audit USER|APP|RUN`: show the audit trail of one user (a mention, an Okta user ID or an email address), one app (label, name or ID) or one run (run-…).",
