@@ -150,6 +150,14 @@ func textProblems(c catalogueText) []string {
 	if strings.Contains(c.ja, "External ID") && !strings.Contains(c.ja, "外部ID") {
 		out = append(out, "Japanese says External ID, not 外部ID")
 	}
+	// Three English words in a row in a Japanese sentence are English left behind;
+	// code, quotes of Okta's messages and console labels ([To App(アプリへ)]) aside.
+	if c.en != c.ja {
+		quoted := regexp.MustCompile("`[^`]*`|\"[^\"]*\"|「[^」]*」|\\[[^\\]]*\\]")
+		if m := regexp.MustCompile(`\b[A-Za-z]{2,}( [A-Za-z]{2,}){2,}\b`).FindString(quoted.ReplaceAllString(c.ja, "")); m != "" {
+			out = append(out, "English left in the Japanese text ("+m+")")
+		}
+	}
 	return out
 }
 
@@ -180,6 +188,7 @@ func TestTextProblems(t *testing.T) {
 		{en: "Re-assign", ja: "再アサイン"},
 		{en: "Re-assign", ja: "Re-assign the app"},
 		{en: "the seed's Slack procedure", ja: "手順"},
+		{en: "Turn off Create Users", ja: "Create Users と Update User Attributes をオフにします"},
 		{en: "Reset", ja: ""},
 		{en: "Reset", ja: "External ID をリセット"},
 	}
@@ -189,6 +198,9 @@ func TestTextProblems(t *testing.T) {
 		}
 	}
 	if p := textProblems(catalogueText{en: "Reset the External ID", ja: "外部ID(External ID)をリセット"}); len(p) != 0 {
+		t.Errorf("good text refused: %v", p)
+	}
+	if p := textProblems(catalogueText{en: "Turn off Create Users", ja: "[To App(アプリへ)] の [Create Users(ユーザーを作成)] を無効にし、Okta の \"No user returned for user\" を確認します"}); len(p) != 0 {
 		t.Errorf("good text refused: %v", p)
 	}
 	// The caveats and the plan titles are in the catalogue the scan reads.
