@@ -1,5 +1,8 @@
 # okta-chatops: a static binary on an empty image, run as a non-root user.
 # Build: docker build -t okta-chatops .   Run: docker run --env-file bot.env okta-chatops
+# .dockerignore keeps bot.env, *.env, keys and .git out of the build context.
+# The base image is pinned by tag, not by digest: no digest could be verified where this
+# was written (docs/operations.md says how to pin one). scratch has no digest.
 FROM golang:1.26-bookworm AS build
 WORKDIR /src
 COPY go.mod go.sum ./

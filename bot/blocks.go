@@ -10,7 +10,7 @@ import (
 	"github.com/okta-chatops/okta-chatops/remediation"
 )
 
-// Slack's Block Kit limits (DESIGN §4). Rendering keeps within them, shortening text
+// Slack's Block Kit limits, as Slack documents them for each block and element. Rendering keeps within them, shortening text
 // with an ellipsis rather than letting Slack refuse the message.
 const (
 	maxBlocks       = 50
@@ -21,7 +21,7 @@ const (
 	maxContextElems = 10
 )
 
-// Action IDs (DESIGN §6): stable, the acceptance suite and users depend on them.
+// Action IDs: stable, scripts, tests and users depend on them.
 const (
 	ActionProposePlan = "propose_plan"
 	ActionApproveRun  = "approve_run"

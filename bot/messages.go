@@ -69,7 +69,7 @@ func msgSeverity(s remediation.Severity) text {
 func msgEvidence() text { return t("Evidence", "根拠") }
 func msgNext() text     { return t("Next step", "次の手順") }
 func msgCaveats() text {
-	return t("Known issues of custom user types that apply", "該当するカスタム・ユーザー・タイプの既知の問題")
+	return t("Known issues of custom user types that apply", "該当するカスタムのユーザータイプの既知の問題")
 }
 func msgGaps() text { return t("Could not check", "確認できなかった項目") }
 
@@ -155,12 +155,12 @@ func msgProgress(r *remediation.Run, ev remediation.AuditEvent) text {
 	case remediation.AuditStepWaiting:
 		s := r.Steps[ev.Step-1]
 		if s.Status == remediation.StepUndoWaiting {
-			return tf(":raising_hand: %s, the fix failed; please undo %s by hand: %s", ":raising_hand: %s さん、対処に失敗しました。%s を手動で元に戻してください: %s",
-				mention(s.AssignedTo), step, remediation.T(
-					"Admin Console → Applications → "+r.Target.AppLabel+" → Provisioning → To App: turn back on what was on before, then click Done.",
-					"管理コンソール → Applications → "+r.Target.AppLabel+" → Provisioning → To App: 元々オンだった設定をオンに戻してから「完了」を押してください。"))
+			return tf(":raising_hand: %s, the fix failed; please undo %s by hand: %s", ":raising_hand: %s さん、対処に失敗しました。%s を手作業で元に戻してください: %s",
+				mention(s.AssignedTo), step, remediation.Tf(
+					"Admin Console → Applications → Applications → %s → Provisioning → To App: turn back on what was on before, then click Done.",
+					"管理コンソール → [アプリケーション] → [アプリケーション] → %s → [プロビジョニング] → [To App(アプリへ)]: 実行前にオンだった項目をオンに戻してから [完了] をクリックしてください。", r.Target.AppLabel))
 		}
-		return tf(":raising_hand: %s, please do %s by hand: %s", ":raising_hand: %s さん、%s を手動で実施してください: %s",
+		return tf(":raising_hand: %s, please do %s: %s", ":raising_hand: %s さん、次の手順を手作業で実施してください。%s: %s",
 			mention(s.AssignedTo), step, remediation.DryRun(r)[ev.Step-1].Instructions)
 	case remediation.AuditConfirmed:
 		return tf(":ok_hand: %s confirmed %s", ":ok_hand: %s が確認: %s", mention(ev.Actor), step)
@@ -171,7 +171,7 @@ func msgProgress(r *remediation.Run, ev remediation.AuditEvent) text {
 		return tf(":leftwards_arrow_with_hook: %s", ":leftwards_arrow_with_hook: %s", r.Outcome)
 	case remediation.AuditQueued:
 		return tf(":hourglass_flowing_sand: Waiting: another run (%s) is pausing provisioning on %s; this one goes next.",
-			":hourglass_flowing_sand: 待機中: 別の実行(%s)が %s のプロビジョニングを一時停止しています。その後に実行します。", r.QueuedBehind, r.Target.AppLabel)
+			":hourglass_flowing_sand: 待機中: 別の実行(%s)が %s のプロビジョニングを一時停止しています。それが終わりしだい実行します。", r.QueuedBehind, r.Target.AppLabel)
 	case remediation.AuditResumed:
 		return tf(":repeat: Resumed after an interruption, at step %d/%d", ":repeat: 中断後に手順 %d/%d から再開しました", r.Cursor+1, len(r.Steps))
 	case remediation.AuditReplanned:
@@ -195,7 +195,7 @@ func msgError(err error) text {
 }
 
 func msgBusy() text {
-	return t(":hourglass: The bot is busy; please try again in a moment.", ":hourglass: ボットが混み合っています。しばらくしてから再度お試しください。")
+	return t(":hourglass: The bot is busy; please try again in a moment.", ":hourglass: ボットが混み合っています。しばらくしてからもう一度お試しください。")
 }
 
 func msgUnknownUser(id string) text {
@@ -214,7 +214,7 @@ func msgNoRuns() text { return t("No runs found.", "実行は見つかりませ�
 
 func msgRunLine(r *remediation.Run) text {
 	return tf("`%s` %s — %s on %s — *%s* (step %d/%d), requested by %s", "`%s` %s — %s / %s — *%s*(手順 %d/%d)、依頼者 %s",
-		r.ID, r.Plan.Title(), r.Target.UserLogin, r.Target.AppLabel, r.State, min(r.Cursor+1, len(r.Steps)), len(r.Steps), mention(r.Requester))
+		r.ID, r.Plan.Title(), r.Target.UserLogin, r.Target.AppLabel, remediation.StateText(r.State), min(r.Cursor+1, len(r.Steps)), len(r.Steps), mention(r.Requester))
 }
 
 func msgAuditLine(e remediation.AuditEntry) text {
@@ -226,8 +226,9 @@ func msgAuditLine(e remediation.AuditEntry) text {
 	if ev.Plan != "" {
 		subject += " " + string(ev.Plan)
 	}
+	step := text{}
 	if ev.Step > 0 {
-		subject += fmt.Sprintf(" step %d (%s)", ev.Step, ev.Kind)
+		step = tf(" step %d (%s)", " 手順 %d(%s)", ev.Step, ev.Kind)
 	}
 	detail := ev.Detail
 	if len(ev.Codes) > 0 {
@@ -238,11 +239,11 @@ func msgAuditLine(e remediation.AuditEntry) text {
 		detail = strings.TrimSpace(strings.Join(codes, ", ") + " " + detail)
 	}
 	if ev.OktaRequestID != "" {
-		detail += " (okta request " + ev.OktaRequestID + ")"
+		detail += " (Okta request " + ev.OktaRequestID + ")"
 	}
 	actor := mention(ev.Actor)
-	return tf(":scroll: `%s`%s by %s at %s: %s", ":scroll: `%s`%s 実行者 %s 日時 %s: %s",
-		ev.Type, subject, actor, ev.At.UTC().Format(time.RFC3339), detail)
+	return tf(":scroll: `%s`%s%s by %s at %s: %s", ":scroll: `%s`%s%s 実行者 %s 日時 %s: %s",
+		ev.Type, subject, step, actor, ev.At.UTC().Format(time.RFC3339), detail)
 }
 
 func msgEvidencePrivate() text {
@@ -254,7 +255,7 @@ func msgShowEvidence() text { return t("Show evidence (only to me)", "根拠を�
 
 func msgRateLimited(wait time.Duration) text {
 	s := int(wait.Round(time.Second) / time.Second)
-	return tf(":hourglass: Too many commands; try again in %d s.", ":hourglass: コマンドが多すぎます。%d 秒後に再度お試しください。", max(s, 1))
+	return tf(":hourglass: Too many commands; try again in %d s.", ":hourglass: コマンドの実行回数が上限に達しました。%d 秒後にもう一度お試しください。", max(s, 1))
 }
 
 func msgWrongChannel(channels []string) text {

@@ -9,7 +9,7 @@ import (
 )
 
 // The slash-command parser is pure (strings in, a Command or a *UsageError out) so every
-// rule of DESIGN §6 can be tested and fuzzed without Slack. It reads the text the way
+// rule of the slash commands can be tested and fuzzed without Slack. It reads the text the way
 // Slack delivers it with "escape channels, users and links" on: mentions as <@U…|name>,
 // links as <url|text>, and &, <, > escaped as &amp;, &lt;, &gt;. A raw < therefore only
 // ever opens such an entity.
@@ -172,7 +172,7 @@ func parseStatus(text string) (Command, *UsageError) {
 	if !isRunID(id) {
 		return Command{}, badInput(
 			"RUN must be a run ID such as run-abcdefghijklmnop (shown on the approval request), or nothing.",
-			"RUN には承認リクエストに表示される実行 ID(run-abcdefghijklmnop のような形式)を指定するか、何も指定しないでください。")
+			"RUN には承認依頼に表示される実行 ID(run-abcdefghijklmnop のような形式)を指定するか、何も指定しないでください。")
 	}
 	return Command{RunID: id}, nil
 }
@@ -266,7 +266,7 @@ func cutUserWord(text string) (word, rest string, why *UsageError) {
 func parseUser(word string) (UserRef, *UsageError) {
 	notUser := badInput(
 		"USER must be a Slack mention (@name), an Okta user ID (00u…), or a login or email address.",
-		"USER には Slack メンション(@名前)、Okta ユーザー ID(00u…)、またはログインかメールアドレスを指定してください。")
+		"USER には Slack メンション(@名前)、Okta ユーザー ID(00u…)、ログイン ID、またはメールアドレスを指定してください。")
 	if strings.HasPrefix(word, "<") && strings.HasSuffix(word, ">") {
 		inner := word[1 : len(word)-1]
 		switch {
@@ -466,13 +466,13 @@ func Usage(name CommandName) remediation.Text {
 			"`/okta-diagnose USER [APP]`: find why USER's accounts are not provisioned, in APP or in every app assigned to them. "+
 				"USER comes first: a Slack mention (@name), an Okta user ID (00u…), or a login or email address. "+
 				"APP: a label, name or ID (0oa…); it may contain spaces, quotes are optional.",
-			"`/okta-diagnose USER [APP]`: USER のアカウントがプロビジョニングされない原因を、APP(省略時はアサインされたすべてのアプリ)について診断します。"+
-				"USER を最初に指定します: Slack メンション(@名前)、Okta ユーザー ID(00u…)、またはログインかメールアドレス。"+
+			"`/okta-diagnose USER [APP]`: USER のアカウントがプロビジョニングされない原因を、APP(省略時は割り当て済みのすべてのアプリ)について診断します。"+
+				"USER は最初に指定します: Slack のメンション(@名前)、Okta のユーザー ID(00u…)、ログイン ID またはメールアドレスのいずれか。"+
 				"APP: ラベル、名前、または ID(0oa…)。スペースを含めてもよく、引用符は任意です。")
 	case CmdStatus:
 		return remediation.T(
 			"`/okta-status [RUN]`: show where a run stands (RUN is the run ID shown on the approval request, run-…), or, without RUN, the latest runs.",
-			"`/okta-status [RUN]`: 実行の状況を表示します(RUN は承認リクエストに表示される実行 ID、run-…)。RUN を省略すると最新の実行を表示します。")
+			"`/okta-status [RUN]`: 実行の状況を表示します(RUN は承認依頼に表示される実行 ID、run-…)。RUN を省略すると最新の実行を表示します。")
 	case CmdAudit:
 		return remediation.T(
 			"`/okta-audit USER|APP|RUN`: show the audit trail of one user (a mention, an Okta user ID or an email address), one app (label, name or ID) or one run (run-…).",

@@ -58,7 +58,7 @@ type Config struct {
 	ApprovalTTL   time.Duration
 }
 
-// Defaults (DESIGN §6).
+// Defaults (README.md lists them with each variable).
 const (
 	DefaultSlackAPIURL = "https://slack.com/api/"
 	DefaultSCIMURL     = "https://api.slack.com/scim/v2/"

@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"slices"
+	"strings"
 	"time"
 
 	"gopkg.in/yaml.v3"
@@ -56,8 +58,13 @@ func (c Config) Policy(readFile func(string) ([]byte, error)) (*remediation.Poli
 	var f policyFile
 	dec := yaml.NewDecoder(bytes.NewReader(b))
 	dec.KnownFields(true)
-	if err := dec.Decode(&f); err != nil {
+	if err := dec.Decode(&f); err != nil && !errors.Is(err, io.EOF) {
 		return nil, fmt.Errorf("OKTA_CHATOPS_POLICY_FILE %s: %w", c.PolicyFile, err)
+	}
+	if d := f.Default; len(f.Requesters) == 0 && len(f.Plans) == 0 && len(d.Approvers) == 0 && d.Risk == "" && d.Quorum == 0 && d.Expiry == 0 && !d.Manager {
+		// An empty file (or one of comments) is a mistake, not "no policy": say so rather
+		// than run with defaults the operator meant to change.
+		return nil, fmt.Errorf("OKTA_CHATOPS_POLICY_FILE %s sets nothing (it is empty or only comments): give default: or plans: (see README.md), or unset the variable", c.PolicyFile)
 	}
 	var errs []error
 	check := func(where string, r policyRule) remediation.PlanRule {
@@ -114,8 +121,39 @@ func (c Config) Policy(readFile func(string) ([]byte, error)) (*remediation.Poli
 			}
 		}
 	}
+	errs = append(errs, unreachableQuorums(p)...)
 	if err := errors.Join(errs...); err != nil {
 		return nil, fmt.Errorf("OKTA_CHATOPS_POLICY_FILE %s: %w", c.PolicyFile, err)
 	}
 	return p, nil
+}
+
+// unreachableQuorums finds plans whose quorum exceeds the people who could ever
+// approve them: the approvers named (when none is a user group, whose size is only
+// known at click time), plus the requester's manager when the plan asks for one. Such
+// a plan could be proposed but never approved.
+func unreachableQuorums(p *remediation.Policy) []error {
+	var errs []error
+	for _, id := range []remediation.PlanID{remediation.PlanReassign, remediation.PlanResetExternalID, remediation.PlanRelinkSaaSUser} {
+		r := p.Rule(id)
+		people := map[string]bool{}
+		for _, a := range r.Approvers {
+			if strings.HasPrefix(a, "S") {
+				people = nil // a user group: its size is unknown here
+				break
+			}
+			people[a] = true
+		}
+		if people == nil || len(people) == 0 {
+			continue // no approvers at all is reported at start-up
+		}
+		n := len(people)
+		if r.Manager {
+			n++
+		}
+		if r.Quorum > n {
+			errs = append(errs, fmt.Errorf("plans.%s: quorum %d can never be reached: only %d distinct approvers can approve it (%s)", id, r.Quorum, n, strings.Join(r.Approvers, ", ")))
+		}
+	}
+	return errs
 }

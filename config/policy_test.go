@@ -53,6 +53,11 @@ func TestPolicyFileErrors(t *testing.T) {
 		"default:\n  expiry: soon\n":               "OKTA_CHATOPS_POLICY_FILE /p.yaml",
 		"default:\n  aprovers: [U1]\n":             "field aprovers not found",
 		"plans:\n  reassign:\n    risk: extreme\n": "risk must be medium or high",
+		"":                                  "sets nothing (it is empty or only comments)",
+		"# all commented out\n# default:\n": "sets nothing",
+		"{}\n":                              "sets nothing",
+		"default:\n  approvers: [U0AAA, U0BBB]\n  quorum: 3\n":                  "plans.reassign: quorum 3 can never be reached: only 2 distinct approvers can approve it (U0AAA, U0BBB)",
+		"plans:\n  reset_external_id:\n    approvers: [U0AAA]\n    quorum: 2\n": "plans.reset_external_id: quorum 2 can never be reached",
 	} {
 		c := Config{PolicyFile: "/p.yaml"}
 		_, err := c.Policy(func(string) ([]byte, error) { return []byte(file), nil })
@@ -72,5 +77,20 @@ func TestPolicyManager(t *testing.T) {
 	}
 	if !p.Rule(remediation.PlanResetExternalID).Manager || p.Rule(remediation.PlanReassign).Manager {
 		t.Errorf("manager rules: %+v", p.Plans)
+	}
+}
+
+// A quorum is only refused when it is sure to be unreachable: user groups have a size
+// known at click time only, and the manager counts as one more approver.
+func TestPolicyReachableQuorums(t *testing.T) {
+	for _, file := range []string{
+		"default:\n  approvers: [U0AAA, S0TEAM]\n  quorum: 3\n",
+		"plans:\n  reset_external_id:\n    approvers: [U0AAA]\n    quorum: 2\n    manager: true\n",
+		"default:\n  approvers: [U0AAA, U0BBB]\n  quorum: 2\n",
+	} {
+		c := Config{Approvers: []string{"U0NINE"}, PolicyFile: "/p.yaml"}
+		if _, err := c.Policy(func(string) ([]byte, error) { return []byte(file), nil }); err != nil {
+			t.Errorf("%q: %v", file, err)
+		}
 	}
 }

@@ -327,8 +327,8 @@ func (c *Client) SetAppUserScope(ctx context.Context, appID, userID, scope strin
 	return mapAppUser(au), nil
 }
 
-// SetExternalID writes the app user's externalId; nil sends JSON null (seed 000, fix 2
-// step 5). The SDK's AppUser.ExternalId is a string with omitempty and cannot send null,
+// SetExternalID writes the app user's externalId; nil sends JSON null (the External ID reset,
+// docs/background.md). The SDK's AppUser.ExternalId is a string with omitempty and cannot send null,
 // so the body goes through the request executor as a map. Okta may answer with the old
 // value although the write took effect: callers verify with a fresh GetAppUser.
 func (c *Client) SetExternalID(ctx context.Context, appID, userID string, externalID *string) (remediation.AppUser, error) {

@@ -13,7 +13,7 @@ import (
 )
 
 // Rate-limit buckets. Okta budgets requests per endpoint family and minute; these are
-// the families the adapter calls (DESIGN §3: apps 100, logs 120, users 600 per minute).
+// the families the adapter calls (Okta's default budgets: apps 100, logs 120, users 600 per minute).
 const (
 	BucketApps  = "apps"
 	BucketLogs  = "logs"

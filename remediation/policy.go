@@ -28,25 +28,25 @@ func DefaultRisk(p PlanID) Risk {
 
 // PlanRule is the policy for one plan.
 type PlanRule struct {
-	Risk      Risk          `json:"risk,omitempty" yaml:"risk"`
-	Approvers []string      `json:"approvers,omitempty" yaml:"approvers"` // Slack user (U…/W…) and user-group (S…) IDs
-	Quorum    int           `json:"quorum,omitempty" yaml:"quorum"`       // distinct approvals needed (default 1)
-	Expiry    time.Duration `json:"expiry,omitempty" yaml:"expiry"`       // default APPROVAL_TTL
+	Risk      Risk          `json:"risk,omitempty"`
+	Approvers []string      `json:"approvers,omitempty"` // people and groups, as the chat adapter names them
+	Quorum    int           `json:"quorum,omitempty"`    // distinct approvals needed (default 1)
+	Expiry    time.Duration `json:"expiry,omitempty"`    // default: the policy's TTL
 	// Manager adds the requester's Okta manager (their profile's managerId, found in
 	// Slack by email) to the approvers of this plan.
-	Manager bool `json:"manager,omitempty" yaml:"manager"`
+	Manager bool `json:"manager,omitempty"`
 }
 
 // Policy decides who may approve which plan, how many must, and for how long a request
 // stands. It knows nothing of Slack beyond its IDs.
 type Policy struct {
-	// Approvers is OKTA_CHATOPS_APPROVERS: the default approver set.
+	// Approvers is the default approver set.
 	Approvers []string
-	// TTL is APPROVAL_TTL: the default expiry of a request.
+	// TTL is the default expiry of a request.
 	TTL time.Duration
 	// Plans overrides the defaults per plan (the policy file).
 	Plans map[PlanID]PlanRule
-	// Requesters is OKTA_CHATOPS_REQUESTERS (and the policy file): who may diagnose,
+	// Requesters (from the configuration and the policy file) is who may diagnose,
 	// propose fixes and read the audit trail. Empty means the approvers only — never
 	// everyone.
 	Requesters []string
@@ -150,7 +150,7 @@ func (p *Policy) MayRequest(ctx context.Context, user string) error {
 		}
 	}
 	return &Refusal{
-		Reason:    T("You are not allowed to use okta-chatops: it shows people's Okta data and changes production apps. Ask one of these people to add you to OKTA_CHATOPS_REQUESTERS, or to run it for you.", "okta-chatops を利用する権限がありません(Okta の個人データを表示し、本番アプリを変更するため)。OKTA_CHATOPS_REQUESTERS への追加、または代理での実行を次の担当者に依頼してください。"),
+		Reason:    T("You are not allowed to use okta-chatops: it shows people's Okta data and changes production apps. Ask one of these people to add you to the bot's requesters, or to run it for you.", "okta-chatops を利用する権限がありません(Okta 上の個人の情報を表示し、本番のアプリを変更するため)。ボットの依頼者への追加、または代理での実行を次の担当者に依頼してください。"),
 		Approvers: approvers,
 	}
 }
@@ -160,9 +160,9 @@ func (p *Policy) MayRequest(ctx context.Context, user string) error {
 func (p *Policy) MayDecide(ctx context.Context, r *Run, user string, now time.Time) error {
 	switch {
 	case r.State == StateExpired || (r.State == StateAwaitingApproval && !now.Before(r.ExpiresAt)):
-		return refuse("This request expired at %s; diagnose again to ask anew.", "この依頼は %s に期限切れになりました。再度診断して依頼し直してください。", r.ExpiresAt.UTC().Format(time.RFC3339))
+		return refuse("This request expired at %s; diagnose again to ask anew.", "この依頼は %s に期限切れになりました。もう一度診断してから依頼し直してください。", r.ExpiresAt.UTC().Format(time.RFC3339))
 	case r.State != StateAwaitingApproval:
-		return refuse("This request is already %s.", "この依頼はすでに %s です。", r.State)
+		return refuse("This request is already %s.", "この依頼はすでに%sです。", StateText(r.State))
 	case user == r.Requester:
 		return refuse("You asked for this fix, so you cannot approve or reject it yourself.", "この対処を依頼した本人は、承認・却下できません。")
 	case r.AffectedSlackUser != "" && user == r.AffectedSlackUser:
@@ -170,7 +170,7 @@ func (p *Policy) MayDecide(ctx context.Context, r *Run, user string, now time.Ti
 	}
 	for _, d := range r.Decisions {
 		if d.By == user {
-			return refuse("You have already approved this request; it needs someone else.", "この依頼はすでに承認済みです。別の承認者が必要です。")
+			return refuse("You have already approved this request; it needs someone else.", "この依頼はすでにあなたが承認しています。別の承認者の承認が必要です。")
 		}
 	}
 	ok, err := p.IsApprover(ctx, r, user)
@@ -187,7 +187,7 @@ func (p *Policy) MayDecide(ctx context.Context, r *Run, user string, now time.Ti
 // run has not ended.
 func (p *Policy) MayCancel(ctx context.Context, r *Run, user string) error {
 	if r.State.Terminal() {
-		return refuse("This run has already ended (%s).", "この実行はすでに終了しています(%s)。", r.State)
+		return refuse("This run has already ended (%s).", "この実行はすでに終了しています(%s)。", StateText(r.State))
 	}
 	if user == r.Requester {
 		return nil

@@ -73,15 +73,15 @@ func ErrorText(err error) Text {
 	case errors.Is(err, ErrNotFound):
 		what = T("Not found in Okta.", "Okta に見つかりません。")
 	case errors.Is(err, ErrGroupScoped):
-		what = T("Okta refused: the assignment is managed by a group.", "Okta が拒否しました: このアサインはグループで管理されています。")
+		what = T("Okta refused: the assignment is managed by a group.", "Okta が拒否しました: この割り当てはグループで管理されています。")
 	case errors.Is(err, ErrDenied):
-		what = T("Okta refused the request: the API token lacks a permission or is invalid.", "Okta がリクエストを拒否しました: API トークンの権限が不足しているか、無効です。")
+		what = T("Okta refused the request: the API token lacks a permission or is invalid.", "Okta がリクエストを拒否しました。API トークンの権限が不足しているか、トークンが無効です。")
 	case errors.Is(err, ErrRateLimited):
-		what = T("Okta's rate limit was reached; try again in a minute.", "Okta のレート制限に達しました。1 分ほど待ってから再実行してください。")
+		what = T("Okta's rate limit was reached; try again in a minute.", "Okta のレート制限に達しました。1 分ほど待ってから再度実行してください。")
 	case errors.Is(err, ErrTransient):
-		what = T("Okta could not be reached or failed temporarily; try again.", "Okta に接続できないか、一時的なエラーです。再実行してください。")
+		what = T("Okta could not be reached or failed temporarily; try again.", "Okta に接続できないか、一時的なエラーが発生しました。再度実行してください。")
 	case errors.Is(err, ErrConflict):
-		what = T("Someone else changed this at the same time; look again.", "同時に別の変更が行われました。もう一度確認してください。")
+		what = T("Someone else changed this at the same time; look again.", "同時に別の変更が行われました。状態をもう一度確認してください。")
 	case errors.Is(err, ErrUnsupported):
 		what = T("This app does not support the operation.", "このアプリはこの操作に対応していません。")
 	default:
@@ -89,4 +89,31 @@ func ErrorText(err error) Text {
 	}
 	detail := err.Error()
 	return Text{EN: what.EN + " (" + detail + ")", JA: what.JA + "(" + detail + ")"}
+}
+
+// StateText is a run state as people read it.
+func StateText(s RunState) Text {
+	switch s {
+	case StateAwaitingApproval:
+		return T("awaiting approval", "承認待ち")
+	case StateApproved:
+		return T("approved", "承認済み")
+	case StateRunning:
+		return T("running", "実行中")
+	case StateVerifying:
+		return T("verifying", "結果を確認中")
+	case StateSucceeded:
+		return T("succeeded", "完了")
+	case StateRejected:
+		return T("rejected", "却下済み")
+	case StateExpired:
+		return T("expired", "期限切れ")
+	case StateCancelled:
+		return T("cancelled", "取り消し済み")
+	case StateFailed:
+		return T("failed", "失敗")
+	case StateCompensated:
+		return T("undone", "元に戻し済み")
+	}
+	return T(string(s), string(s))
 }

@@ -8,7 +8,7 @@ import (
 	"github.com/okta-chatops/okta-chatops/remediation"
 )
 
-// JSONReport is the contract of `diagnose --json` (DESIGN §6). Field names are stable.
+// JSONReport is the contract of `diagnose --json`. Field names are stable: scripts read them.
 type JSONReport struct {
 	User     JSONUser      `json:"user"`
 	App      *JSONApp      `json:"app"`
@@ -119,7 +119,7 @@ func Text(w io.Writer, d remediation.Diagnosis, l remediation.Locale) error {
 	if d.App != nil {
 		fmt.Fprintf(&b, "%s: %s (%s, %s)\n", tr("App", "アプリ"), d.App.Label, d.App.Name, d.App.ID)
 	} else {
-		fmt.Fprintf(&b, "%s: %s (%d)\n", tr("App", "アプリ"), tr("all assigned apps", "アサインされた全アプリ"), len(d.Apps))
+		fmt.Fprintf(&b, "%s: %s (%d)\n", tr("App", "アプリ"), tr("all assigned apps", "割り当て済みの全アプリ"), len(d.Apps))
 	}
 	for _, f := range d.Findings {
 		app := ""
@@ -140,7 +140,7 @@ func Text(w io.Writer, d remediation.Diagnosis, l remediation.Locale) error {
 			fmt.Fprintf(&b, "  %s: %s\n", tr("Next step", "次の手順"), f.Advice.In(l))
 		}
 		if len(f.Caveats) > 0 {
-			fmt.Fprintf(&b, "  %s:\n", tr("Known issues of custom user types that apply", "該当するカスタム・ユーザー・タイプの既知の問題"))
+			fmt.Fprintf(&b, "  %s:\n", tr("Known issues of custom user types that apply", "該当するカスタムのユーザータイプの既知の問題"))
 			for _, c := range f.Caveats {
 				fmt.Fprintf(&b, "    - %s\n", c.In(l))
 			}

@@ -17,5 +17,5 @@
 //     Slack's error description and its x-slack-req-id.
 //
 // The SCIM member ID is the Slack member ID ("U…"/"W…") that Okta's Slack app keeps
-// as the app user's externalId (seed 000).
+// as the app user's externalId (docs/background.md, the Slack variant).
 package slackadmin

@@ -81,7 +81,7 @@ func NewRedis(client redis.UniversalClient, opts RedisOptions) *RedisStore {
 	return s
 }
 
-// OpenRedis connects to a redis:// or rediss:// URL (DESIGN §6 REDIS_URL) and pings it.
+// OpenRedis connects to a redis:// or rediss:// URL (REDIS_URL) and pings it.
 // Its errors show the URL with the password redacted, or not at all when it does not
 // parse (url.Parse quotes what it cannot read, which may be the password).
 func OpenRedis(ctx context.Context, rawURL string) (*redis.Client, error) {

@@ -34,6 +34,11 @@ func runAudit(ctx context.Context, e env) error {
 	if err != nil {
 		return usageError{err}
 	}
+	if cfg.RedisURL == "" {
+		// The embedded store lives inside a running `serve`: a new process would read an
+		// empty one and print nothing, which looks like an empty trail.
+		return usagef("REDIS_URL is not set: the audit trail is kept in Redis (the embedded store of a running serve cannot be read from another process)")
+	}
 	b, err := openBackend(ctx, cfg, e)
 	if err != nil {
 		return err
@@ -57,7 +62,7 @@ func runAudit(ctx context.Context, e env) error {
 	}
 	if len(entries) == 0 {
 		if head != "" && since.IsZero() {
-			return errors.New("the audit trail has been tampered with: it is empty but its head records entries")
+			return errors.New("the audit trail's hash chain is inconsistent (tampered with or damaged): it is empty but its head records entries")
 		}
 		return nil
 	}
@@ -66,12 +71,12 @@ func runAudit(ctx context.Context, e env) error {
 		first = "" // the whole trail: it must start at the beginning
 	}
 	if err := remediation.VerifyChain(first, entries); err != nil {
-		return fmt.Errorf("the audit trail has been tampered with: %w", err)
+		return fmt.Errorf("the audit trail's hash chain is inconsistent (tampered with or damaged): %w", err)
 	}
 	if head != "" && !slices.ContainsFunc(entries, func(e remediation.AuditEntry) bool { return e.Hash == head }) {
-		return fmt.Errorf("the audit trail has been tampered with: its newest entries are missing (the head records %.12s…, which no entry has)", head)
+		return fmt.Errorf("the audit trail's hash chain is inconsistent (tampered with or damaged): its newest entries are missing (the head records %.12s…, which no entry has)", head)
 	}
-	e.log.Info("audit chain verified", "entries", len(entries))
+	e.log.Info("audit hash chain shows no inconsistency", "entries", len(entries))
 	return nil
 }
 

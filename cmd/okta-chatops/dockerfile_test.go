@@ -2,6 +2,7 @@ package main
 
 import (
 	"os"
+	"path"
 	"slices"
 	"strings"
 	"testing"
@@ -71,5 +72,62 @@ func TestCompose(t *testing.T) {
 	}
 	if _, err := config.Load(config.Source{Getenv: func(k string) string { return bot.Environment[k] }, ReadFile: os.ReadFile}); err != nil {
 		t.Errorf("the compose environment does not load: %v", err)
+	}
+}
+
+// dockerIgnored reports whether the build context leaves out rel (a slash path) under
+// patterns, as Docker reads .dockerignore: a pattern matches the path or one of its
+// parent directories, "**/" matches any number of directories, a leading "/" is the
+// context's root, "!" re-includes.
+func dockerIgnored(patterns []string, rel string) bool {
+	ignored := false
+	for _, p := range patterns {
+		keep := strings.HasPrefix(p, "!")
+		p = strings.TrimPrefix(strings.TrimPrefix(p, "!"), "/")
+		parts := strings.Split(rel, "/")
+		for i := 1; i <= len(parts); i++ {
+			prefix := strings.Join(parts[:i], "/")
+			ok, _ := path.Match(p, prefix)
+			if rest, found := strings.CutPrefix(p, "**/"); found && !ok {
+				for j := 0; j < i && !ok; j++ {
+					ok, _ = path.Match(rest, strings.Join(parts[j:i], "/"))
+				}
+			}
+			if ok {
+				ignored = !keep
+				break
+			}
+		}
+	}
+	return ignored
+}
+
+// The image build context must not carry tokens (bot.env, any *.env, secrets, keys) or
+// the repository's history, and must keep what the build needs.
+func TestDockerignore(t *testing.T) {
+	b, err := os.ReadFile("../../.dockerignore")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var patterns []string
+	for _, line := range strings.Split(string(b), "\n") {
+		line = strings.TrimSpace(line)
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		if _, err := path.Match(strings.TrimPrefix(strings.TrimPrefix(line, "!"), "/"), "x"); err != nil {
+			t.Errorf("pattern %q does not parse: %v", line, err)
+		}
+		patterns = append(patterns, line)
+	}
+	for _, p := range []string{"bot.env", "prod.env", "deploy/staging.env", ".env", ".git", ".git/config", "secrets/okta.pem", "deploy/secrets/token", "okta.key", "keys/okta.pem"} {
+		if !dockerIgnored(patterns, p) {
+			t.Errorf("%s is sent to the build context", p)
+		}
+	}
+	for _, p := range []string{"go.mod", "go.sum", "cmd/okta-chatops/main.go", "remediation/engine.go", "sim/oktasim/org.go", "manifest.yaml"} {
+		if dockerIgnored(patterns, p) {
+			t.Errorf("%s is left out of the build context, but the build needs it", p)
+		}
 	}
 }

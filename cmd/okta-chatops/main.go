@@ -18,7 +18,7 @@ import (
 // version is set at build time with -ldflags "-X main.version=…".
 var version = "dev"
 
-// Exit codes (DESIGN §6).
+// Exit codes: a stable contract for scripts (README.md).
 const (
 	exitOK      = 0
 	exitFailure = 1
@@ -49,7 +49,7 @@ Usage:
   okta-chatops diagnose USER [APP] [--json] [--locale en|ja]
                                   diagnose a user (on one app, or on all of the user's apps)
   okta-chatops demo [--locale en|ja]
-                                  play the seed scenarios through the bot against simulated Okta and Slack (no credentials)
+                                  play every troubleshooting scenario through the bot against simulated Okta and Slack (no credentials)
   okta-chatops sim [--addr 127.0.0.1:8089]
                                   serve the simulated Okta org (and Slack's SCIM) with the seeded scenarios
   okta-chatops serve [--check]    run the Slack bot (--check: validate config and reachability, then exit)

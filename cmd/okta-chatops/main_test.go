@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -134,13 +135,39 @@ func TestDemo(t *testing.T) {
 	if !strings.Contains(stdout, "(9/9)") || strings.Count(stdout, "healed: the diagnosis is HEALTHY again") != 4 {
 		t.Errorf("demo transcript:\n%s", stdout)
 	}
+	// The manual Admin Console steps of the app without the Features API, with Done.
+	if strings.Count(stdout, "in the Admin Console") < 2 || !strings.Contains(stdout, "clicks [Done]") {
+		t.Errorf("no manual step in the transcript:\n%s", stdout)
+	}
+	// An outcome is never printed before the run's last step.
+	step := regexp.MustCompile(`(Started|Done|confirmed) step (\d+)/(\d+)`)
+	pending := false
+	for i, line := range strings.Split(stdout, "\n") {
+		if m := step.FindStringSubmatch(line); m != nil {
+			pending = m[1] == "Started" || m[2] != m[3]
+		}
+		if pending && strings.Contains(line, "Fixed and verified") {
+			t.Fatalf("line %d: outcome before the last step:\n%s", i+1, stdout)
+		}
+	}
 }
 
-func TestAuditExportEmbedded(t *testing.T) {
-	code, stdout, stderr := runCLI(t, map[string]string{}, "audit", "export", "--since", "24h")
-	if code != 0 || stdout != "" {
-		t.Errorf("exit %d stdout %q stderr %q", code, stdout, stderr)
+func TestDemoJapanese(t *testing.T) {
+	if testing.Short() {
+		t.Skip("the demo plays every scenario")
 	}
+	code, stdout, stderr := runCLI(t, map[string]string{"OKTA_CHATOPS_LOCALE": "ja"}, "demo")
+	if code != 0 {
+		t.Fatalf("demo exit %d: %s\n%s", code, stderr, stdout)
+	}
+	for _, want := range []string{"(9/9)", "ハッシュチェーンに不整合はありません", "管理コンソールでプロビジョニングを無効にし"} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("no %q in:\n%s", want, stdout)
+		}
+	}
+}
+
+func TestAuditExportBadSince(t *testing.T) {
 	if code, _, stderr := runCLI(t, map[string]string{}, "audit", "export", "--since", "yesterday"); code != 2 || !strings.Contains(stderr, "--since") {
 		t.Errorf("bad --since: exit %d %s", code, stderr)
 	}

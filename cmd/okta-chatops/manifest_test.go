@@ -17,6 +17,10 @@ func TestManifest(t *testing.T) {
 	}
 	var m struct {
 		Features struct {
+			AppHome struct {
+				MessagesTab         *bool `yaml:"messages_tab_enabled"`
+				MessagesTabReadOnly *bool `yaml:"messages_tab_read_only_enabled"`
+			} `yaml:"app_home"`
 			SlashCommands []struct {
 				Command      string `yaml:"command"`
 				ShouldEscape bool   `yaml:"should_escape"`
@@ -54,5 +58,9 @@ func TestManifest(t *testing.T) {
 	}
 	if !m.Settings.SocketMode || !m.Settings.Interactivity.Enabled {
 		t.Error("socket mode and interactivity must be on")
+	}
+	// Commands in the bot's direct messages need the App Home messages tab, writable.
+	if h := m.Features.AppHome; h.MessagesTab == nil || !*h.MessagesTab || h.MessagesTabReadOnly == nil || *h.MessagesTabReadOnly {
+		t.Error("features.app_home must have messages_tab_enabled: true and messages_tab_read_only_enabled: false")
 	}
 }

@@ -4,73 +4,25 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
-	"net/http"
-	"strings"
-	"time"
 
+	"github.com/okta-chatops/okta-chatops/demo"
 	"github.com/okta-chatops/okta-chatops/sim/oktasim"
 )
 
-// simToken is the API token the simulated org accepts. It guards nothing real.
-const simToken = "sim-okta-api-token"
-
 // scimPath is where the simulated Slack SCIM API of the Slack app is mounted.
-const scimPath = "/scim/v2/"
+const scimPath = demo.SCIMPath
 
 // simServer is the seeded simulated Okta org served over HTTP on loopback.
-type simServer struct {
-	Org       *oktasim.Org
-	URL       string
-	Token     string
-	SCIMToken string
-	srv       *http.Server
-	done      chan error
-}
+type simServer = demo.OktaServer
 
-// startSim seeds the org with every scenario and serves it on addr. limits overrides
-// Okta's per-minute rate limits (zero: Okta's own).
+// startSim serves the seeded simulated org on addr; an address that cannot be listened
+// on is a usage error.
 func startSim(e env, addr string, limits oktasim.Limits) (*simServer, error) {
-	org, err := oktasim.NewSeeded(oktasim.Options{Token: simToken, Logger: e.log, Limits: limits})
-	if err != nil {
-		return nil, fmt.Errorf("seeding the simulated org: %w", err)
+	s, err := demo.StartOkta(e.log, addr, limits)
+	if le := (demo.ListenError{}); errors.As(err, &le) {
+		return nil, usageError{err}
 	}
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		org.Close()
-		return nil, usagef("cannot listen on %s: %v", addr, err)
-	}
-	slackID, ok := org.AppID(oktasim.LabelSlack)
-	if !ok {
-		org.Close()
-		_ = ln.Close()
-		return nil, errors.New("the seeded org has no Slack app")
-	}
-	mux := http.NewServeMux()
-	mux.Handle("/", org.Handler())
-	mux.Handle(scimPath, http.StripPrefix(strings.TrimSuffix(scimPath, "/"), org.SCIMHandler(slackID, oktasim.DefaultSCIMToken)))
-	s := &simServer{
-		Org:       org,
-		URL:       "http://" + ln.Addr().String(),
-		Token:     simToken,
-		SCIMToken: oktasim.DefaultSCIMToken,
-		srv:       &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second},
-		done:      make(chan error, 1),
-	}
-	go func() { s.done <- s.srv.Serve(ln) }()
-	return s, nil
-}
-
-// Close stops serving and the org's background work.
-func (s *simServer) Close() error {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	err := s.srv.Shutdown(ctx)
-	if serveErr := <-s.done; !errors.Is(serveErr, http.ErrServerClosed) {
-		err = errors.Join(err, serveErr)
-	}
-	s.Org.Close()
-	return err
+	return s, err
 }
 
 // runSim: `okta-chatops sim [--addr 127.0.0.1:8089]` serves the seeded org until

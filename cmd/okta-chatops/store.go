@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/okta-chatops/okta-chatops/config"
 	"github.com/okta-chatops/okta-chatops/remediation"
@@ -25,7 +26,9 @@ func openBackend(ctx context.Context, cfg config.Config, e env) (backend, error)
 	}
 	client, err := storage.OpenRedis(ctx, cfg.RedisURL.Reveal())
 	if err != nil {
-		return backend{}, err
+		// The URL's form was checked with the configuration: what is left is Redis not
+		// answering, or refusing the credentials in the URL.
+		return backend{}, fmt.Errorf("REDIS_URL: Redis cannot be used (unreachable, or it refused the credentials): %w", err)
 	}
 	s := storage.NewRedis(client, storage.RedisOptions{Logger: e.log})
 	return backend{store: s, sched: s, close: client.Close}, nil

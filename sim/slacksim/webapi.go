@@ -99,6 +99,9 @@ func (w *Workspace) serveAPI(rw http.ResponseWriter, r *http.Request) {
 	case tok != w.opts.BotToken && tok != w.opts.AppToken:
 		w.answer(rw, name, nil, fail("invalid_auth"))
 		return
+	case w.isRevoked(tok):
+		w.answer(rw, name, nil, fail("token_revoked"))
+		return
 	case (m.token == botToken) != (tok == w.opts.BotToken):
 		w.answer(rw, name, nil, fail("not_allowed_token_type"))
 		return
@@ -476,4 +479,10 @@ func (w *Workspace) conversationsInfo(p params) (map[string]any, *apiError) {
 		"is_member":   ch.botMember,
 		"created":     0,
 	}}, nil
+}
+
+func (w *Workspace) isRevoked(tok string) bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.revoked[tok]
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"slices"
 	"strings"
@@ -340,5 +341,45 @@ func TestUnknownMethodAndJSONBlocks(t *testing.T) {
 	}
 	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil || out.OK || out.Error != "unknown_method" {
 		t.Errorf("unknown method answered %+v, %v", out, err)
+	}
+}
+
+// apps.connections.open fails as Slack's does: an unknown token, a bot token, a revoked
+// app-level token.
+func TestAppsConnectionsOpenFailures(t *testing.T) {
+	w := slacksim.New(slacksim.Options{BotToken: "xoxb-1", AppToken: "xapp-1"})
+	defer w.Close()
+	srv := httptest.NewServer(w.Handler())
+	defer srv.Close()
+	open := func(token string) string {
+		req, _ := http.NewRequest("POST", srv.URL+"/api/apps.connections.open", strings.NewReader(""))
+		req.Header.Set("Authorization", "Bearer "+token)
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var body struct {
+			OK    bool   `json:"ok"`
+			Error string `json:"error"`
+			URL   string `json:"url"`
+		}
+		if err := json.NewDecoder(resp.Body).Decode(&body); err != nil {
+			t.Fatal(err)
+		}
+		if body.OK {
+			return "ok"
+		}
+		return body.Error
+	}
+	for token, want := range map[string]string{"xapp-1": "ok", "xapp-other": "invalid_auth", "xoxb-1": "not_allowed_token_type", "": "not_authed"} {
+		if got := open(token); got != want {
+			t.Errorf("token %q: %s, want %s", token, got, want)
+		}
+	}
+	w.RevokeToken("xapp-1")
+	if got := open("xapp-1"); got != "token_revoked" {
+		t.Errorf("revoked: %s", got)
 	}
 }

@@ -104,6 +104,7 @@ type Workspace struct {
 	calls    map[string]int
 	limits   map[string]*rateLimit
 	tickets  map[string]bool
+	revoked  map[string]bool // tokens revoked with RevokeToken
 	conns    []*conn
 	connSeq  int
 	rr       int // round robin over conns
@@ -196,6 +197,7 @@ func New(opts Options) *Workspace {
 		calls:    map[string]int{},
 		limits:   map[string]*rateLimit{},
 		tickets:  map[string]bool{},
+		revoked:  map[string]bool{},
 		envs:     map[string]*envelope{},
 	}
 }
@@ -368,4 +370,13 @@ func (w *Workspace) userLocked(id string) User {
 		return *u
 	}
 	return User{ID: id, Name: strings.ToLower(id)}
+}
+
+// RevokeToken makes Slack answer token_revoked to every later Web API call made with
+// token (the bot or the app-level token), as it does after an admin revokes it or the
+// app is uninstalled.
+func (w *Workspace) RevokeToken(token string) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.revoked[token] = true
 }
