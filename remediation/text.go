@@ -73,7 +73,7 @@ func ErrorText(err error) Text {
 	case errors.Is(err, ErrNotFound):
 		what = T("Not found in Okta.", "Okta に見つかりません。")
 	case errors.Is(err, ErrGroupScoped):
-		what = T("Okta refused: the assignment is managed by a group.", "Okta が拒否しました: このアサインはグループで管理されています。")
+		what = T("Okta refused: the assignment is managed by a group.", "Okta が拒否しました: この割り当てはグループで管理されています。")
 	case errors.Is(err, ErrDenied):
 		what = T("Okta refused the request: the API token lacks a permission or is invalid.", "Okta がリクエストを拒否しました: API トークンの権限が不足しているか、無効です。")
 	case errors.Is(err, ErrRateLimited):
