@@ -104,6 +104,27 @@ func checkJapanese(t *testing.T, f remediation.Finding) {
 		if strings.Contains(x.JA, "アサイン") {
 			t.Errorf("%s: %q says アサイン; the console says 割り当て", f.Code, x.JA)
 		}
+		for _, internal := range []string{"seed", "fix 1", "fix 2", "対処方法", "DESIGN", "External ID"} {
+			if strings.Contains(x.EN, internal) || strings.Contains(x.JA, internal) {
+				t.Errorf("%s: %+v cites %q", f.Code, x, internal)
+			}
+		}
+	}
+}
+
+// Every finding of every seeded scenario, old and new, speaks both languages in the
+// console's terms.
+func TestFindingTextsAgainstTheSimulator(t *testing.T) {
+	env := newSimEnv(t, oktasim.Options{})
+	for _, sc := range append(oktasim.Scenarios(), oktasim.MoreScenarios()...) {
+		d := &remediation.Diagnoser{Okta: env.c, Clock: env.ft.Now}
+		diag, err := d.Diagnose(context.Background(), sc.UserLogin, sc.AppLabel)
+		if err != nil {
+			t.Fatalf("%s: %v", sc.Name, err)
+		}
+		for _, f := range diag.Findings {
+			checkJapanese(t, f)
+		}
 	}
 }
 

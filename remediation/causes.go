@@ -37,7 +37,7 @@ const (
 // an app-wide event of the same cause joins its evidence instead of repeating it.
 func appWideFindings(f *Facts, af *AppFacts, primary *Finding) []Finding {
 	var out []Finding
-	if c := af.Connection; c != nil && c.Status == Disabled {
+	if connectionOff(af) {
 		out = append(out, connectionDisabled(f, af))
 	}
 	lastOK := lastSuccess(f.Logs, af.App)
@@ -68,6 +68,15 @@ func appWideFindings(f *Facts, af *AppFacts, primary *Finding) []Finding {
 		out = append(out, *fd)
 	}
 	return out
+}
+
+// connectionOff reports whether the app's provisioning connection is switched off. A
+// DISABLED connection whose scheme is UNKNOWN is how Okta may describe an app without
+// provisioning at all; it counts only when the app's provisioning settings could be
+// read (the app does provision).
+func connectionOff(af *AppFacts) bool {
+	c := af.Connection
+	return c != nil && c.Status == Disabled && (c.AuthScheme != ConnectionUnknown || af.Provisioning != nil)
 }
 
 // lastSuccess is the time of the latest successful provisioning event on app, or zero.

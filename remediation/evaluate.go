@@ -179,8 +179,7 @@ func appFindings(f *Facts, af *AppFacts) []Finding {
 		out = append(out, *primary)
 	}
 	out = append(out, wide...)
-	connectionOff := af.Connection != nil && af.Connection.Status == Disabled
-	if p := af.Provisioning; p != nil && !connectionOff && (p.Status == Disabled || !p.Capabilities.Pushing()) {
+	if p := af.Provisioning; p != nil && !connectionOff(af) && (p.Status == Disabled || !p.Capabilities.Pushing()) {
 		out = append(out, provisioningDisabled(af))
 	}
 	// Every plan unassigns the user, which a group-scoped assignment does not allow.
