@@ -34,7 +34,7 @@ func TestDiagnoseNewCausesAgainstTheSimulator(t *testing.T) {
 			summary: []string{"Slack already has an account"}},
 		"attribute_rejected": {evidence: []string{"Rejected attribute: usageLocation", `Rejected value: "Japan"`},
 			summary: []string{`"Japan"`, "usageLocation"}, runbook: 2, retry: remediation.PlanReassign},
-		"saas_rate_limited": {evidence: []string{"Too Many Requests"}, summary: []string{"rate-limiting"}, runbook: 1, retry: remediation.PlanReassign},
+		"saas_rate_limited": {evidence: []string{"Too Many Requests"}, summary: []string{"rate-limiting"}},
 	}
 	scenarios := append(oktasim.Scenarios(), oktasim.MoreScenarios()...)
 	seen := 0

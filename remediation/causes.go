@@ -157,8 +157,8 @@ func consoleApp(app string) Text {
 }
 
 func retryAdvice(app string) Text {
-	return Tf("Then retry the users whose provisioning to %s failed: Dashboard → Tasks in the Admin Console, or re-assign each user (the retry the bot proposes once these steps are confirmed).",
-		"その後、%s へのプロビジョニングに失敗したユーザーを再試行します。管理コンソールの [Dashboard(ダッシュボード)] → [Tasks(タスク)] から行うか、ユーザーごとに再割り当てします(手順の完了を確認した後にボットが再試行を提案します)。", app)
+	return Tf("Then retry the users whose provisioning to %s failed: in the Admin Console under Dashboard → Tasks, or by re-assigning them.",
+		"その後、%s へのプロビジョニングに失敗したユーザーを再試行します。管理コンソールの [Dashboard(ダッシュボード)] → [Tasks(タスク)] で再試行するか、ユーザーを再割り当てしてください。", app)
 }
 
 func credentialsInvalid(f *Facts, af *AppFacts, failure *LogEvent) *Finding {
@@ -176,8 +176,8 @@ func credentialsInvalid(f *Facts, af *AppFacts, failure *LogEvent) *Finding {
 		Runbook: []Text{
 			Tf("Open %s → Provisioning → Integration and click Edit.",
 				"%s → [Provisioning(プロビジョニング)] → [Integration(統合)] を開き、[Edit(編集)] をクリックします。", consoleApp(app.Label)),
-			Tf("Enter a new API token from %s (or authenticate again with an active admin account of %s), click Test API Credentials, and Save once the test succeeds.",
-				"%s で発行した新しい API トークンを入力(または %s の有効な管理者アカウントで認証し直し)、[Test API Credentials(API 資格情報をテスト)] をクリックし、テストが成功したら [Save(保存)] をクリックします。",
+			Tf("Enter a new API token issued in %s (or, for an OAuth connection, authenticate again with an active admin account of %s) and click Test API Credentials; once the test succeeds, click Save.",
+				"%s で新しい API トークンを発行して入力し(OAuth で接続している場合は %s の有効な管理者アカウントで認証し直し)、[Test API Credentials(API 資格情報をテスト)] をクリックします。テストが成功したら [Save(保存)] をクリックします。",
 				app.Label, app.Label),
 			Tf("If the token belongs to a service account in %s, check there that the account is still active and still has its admin role.",
 				"トークンが %s のサービス・アカウントのものである場合は、%s 側でそのアカウントが有効で、管理者ロールが外れていないことを確認します。", app.Label, app.Label),
@@ -246,7 +246,7 @@ func rateLimited(f *Facts, af *AppFacts, failure *LogEvent) *Finding {
 		// is the retry, and it can be proposed at once.
 		fd.Evidence = append(fd.Evidence, logEvidence(*failure))
 		fd.Plans = []PlanID{PlanReassign}
-		fd.Runbook = fd.Runbook[:1]
+		fd.Runbook, fd.Retry = nil, ""
 		fd.Advice = Tf("Wait a few minutes after %s before re-assigning; retrying at once draws the same refusal.",
 			"%s から数分待ってから再割り当てしてください。すぐに再試行すると同じ理由で拒否されます。", failure.Published.UTC().Format(time.RFC3339))
 	}
@@ -288,8 +288,8 @@ func matchingUserNotFound(f *Facts, af *AppFacts, failure LogEvent) *Finding {
 	}
 	fd.Retry = PlanReassign
 	fd.Runbook = []Text{
-		Tf("Decide whether Okta should create accounts in %s. If it should: %s → Provisioning → To App → Edit, enable Create Users, and Save. Okta then provisions the users assigned meanwhile.",
-			"%s のアカウントを Okta から作成するかどうかを決めます。作成する場合は、%s → [Provisioning(プロビジョニング)] → [To App(アプリへ)] → [Edit(編集)] で [Create Users(ユーザーを作成)] を有効にして [Save(保存)] をクリックします。その間に割り当てられたユーザーが Okta からプロビジョニングされます。",
+		Tf("Decide whether Okta should create accounts in %s. If it should: %s → Provisioning → To App → Edit, enable Create Users, and Save. Okta then provisions the users already assigned.",
+			"%s のアカウントを Okta から作成するかどうかを決めます。作成する場合は、%s → [Provisioning(プロビジョニング)] → [To App(アプリへ)] → [Edit(編集)] で [Create Users(ユーザーを作成)] を有効にして [Save(保存)] をクリックします。有効にすると、割り当て済みのユーザーが Okta からプロビジョニングされます。",
 			app.Label, consoleApp(app.Label)),
 		Tf("If accounts in %s are created by hand instead, create the account of %s there with the username Okta sends (usually %s).",
 			"%s のアカウントを手動で作成する運用の場合は、%s のアカウントを Okta が送るユーザー名(通常は %s)で作成します。",

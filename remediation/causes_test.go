@@ -105,7 +105,7 @@ func TestDiagnoseNewCauses(t *testing.T) {
 				failing(w, zoomID)
 				w.logs = append(w.logs, ev(5, evPushProfile, "FAILURE", zoomPush+"Rate Limit Exceeded", zoomID, "Zoom"))
 			},
-			codes: []Code{SaaSRateLimited}, plans: []PlanID{PlanReassign}, runbook: 1, retry: PlanReassign,
+			codes: []Code{SaaSRateLimited}, plans: []PlanID{PlanReassign},
 			evidence: []string{"Rate Limit Exceeded"},
 		},
 		{

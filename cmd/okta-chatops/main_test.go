@@ -130,7 +130,7 @@ func TestDemo(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("demo exit %d: %s\n%s", code, stderr, stdout)
 	}
-	if !strings.Contains(stdout, "(9/9)") || strings.Count(stdout, "healed: the diagnosis is HEALTHY again") != 4 {
+	if !strings.Contains(stdout, "(11/11)") || strings.Count(stdout, "healed: the diagnosis is HEALTHY again") != 5 {
 		t.Errorf("demo transcript:\n%s", stdout)
 	}
 }
