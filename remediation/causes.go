@@ -35,7 +35,7 @@ const (
 // user: the connection switched off, the app's credentials refused (seen on the app's
 // own events), the SaaS rate-limiting Okta. primary is the user's own finding, if any;
 // an app-wide event of the same cause joins its evidence instead of repeating it.
-func appWideFindings(f *Facts, af *AppFacts, primary *Finding) []Finding {
+func appWideFindings(f *Facts, af *AppFacts, primary *Finding, failure *LogEvent) []Finding {
 	var out []Finding
 	if connectionOff(af) {
 		out = append(out, connectionDisabled(f, af))
@@ -43,19 +43,22 @@ func appWideFindings(f *Facts, af *AppFacts, primary *Finding) []Finding {
 	lastOK := lastSuccess(f.Logs, af.App)
 	for _, typ := range []string{evIntegrationAuthFailure, evIntegrationRateLimit} {
 		evs := integrationEvents(f.Logs, af.App, typ, lastOK)
-		if len(evs) == 0 {
-			continue
-		}
 		code := AppCredentialsInvalid
 		if typ == evIntegrationRateLimit {
 			code = SaaSRateLimited
+			evs = nearFailure(evs, failure)
+		}
+		if len(evs) == 0 {
+			continue
 		}
 		if primary != nil && primary.Code == code {
 			primary.Evidence = append(primary.Evidence, integrationEvidence(evs)...)
 			continue
 		}
-		if code == SaaSRateLimited && (af.AppUser == nil || (af.AppUser.SyncState != SyncError && primary == nil)) {
-			// A limit the user's push did not hit is not this user's problem.
+		userFailed := failure != nil || (af.AppUser != nil && af.AppUser.SyncState == SyncError)
+		if code == SaaSRateLimited && (primary != nil || !userFailed) {
+			// A limit the user's push did not hit, or a failure already explained, is
+			// not this user's rate limit.
 			continue
 		}
 		var fd *Finding
@@ -88,6 +91,22 @@ func lastSuccess(logs []LogEvent, app App) time.Time {
 		}
 	}
 	return t
+}
+
+// nearFailure keeps the events within a few minutes of the user's failure (all of
+// them when the failure itself was not read).
+func nearFailure(evs []LogEvent, failure *LogEvent) []LogEvent {
+	if failure == nil {
+		return evs
+	}
+	const window = 15 * time.Minute
+	var out []LogEvent
+	for _, e := range evs {
+		if d := e.Published.Sub(failure.Published); d > -window && d < window {
+			out = append(out, e)
+		}
+	}
+	return out
 }
 
 // integrationEvents returns app's events of type typ after since, newest first.

@@ -121,6 +121,28 @@ func TestDiagnoseNewCauses(t *testing.T) {
 			evidence: []string{"application.integration.rate_limit_exceeded"},
 		},
 		{
+			name: "a rate limit hours before the user's failure is not its cause", app: "Zoom",
+			setup: func(w *fakeOkta) {
+				w.logsUnfiltered = true
+				failing(w, zoomID)
+				w.logs = append(w.logs,
+					ev(6, evPushProfile, "FAILURE", zoomPush+"Internal error", zoomID, "Zoom"),
+					appEvent(300, evIntegrationRateLimit, "API rate limit exceeded", "", zoomID, "Zoom"))
+			},
+			codes: []Code{SyncErrorOther}, plans: []PlanID{PlanReassign},
+		},
+		{
+			name: "a rate limit beside an explained failure adds nothing", app: "Zoom",
+			setup: func(w *fakeOkta) {
+				w.logsUnfiltered = true
+				failing(w, zoomID)
+				w.logs = append(w.logs,
+					ev(6, evPushProfile, "FAILURE", zoomPush+"Invalid value for attribute 'title'", zoomID, "Zoom"),
+					appEvent(6, evIntegrationRateLimit, "API rate limit exceeded", "", zoomID, "Zoom"))
+			},
+			codes: []Code{AttributeRejected}, runbook: 2, retry: PlanReassign,
+		},
+		{
 			name: "a rate limit the user's push did not hit is not the user's", app: "Zoom",
 			setup: func(w *fakeOkta) {
 				w.logsUnfiltered = true

@@ -171,7 +171,7 @@ func appFindings(f *Facts, af *AppFacts) []Finding {
 	case recognized:
 		primary = newCause(f, af, *failure, m)
 	}
-	wide := appWideFindings(f, af, primary)
+	wide := appWideFindings(f, af, primary, failure)
 	if primary == nil && (failure != nil || au.SyncState == SyncError) && len(wide) == 0 {
 		primary = syncErrorOther(f, af, failure)
 	}

@@ -48,10 +48,10 @@ const idToken = "[\"'`‘’“”<(\\[]?([A-Za-z0-9][A-Za-z0-9._@:+/=-]*?)[\"'`
 
 var (
 	reNoUserReturned = regexp.MustCompile(`(?i)no user returned for user(?:\s+with\s+id)?\s*[:=]?\s*` + idToken)
-	reInactive       = regexp.MustCompile(`(?i)\b(?:user )?account is (?:inactive|deactivated|disabled|suspended)\b|\buser is (?:inactive|deactivated)\b`)
+	reInactive       = regexp.MustCompile(`(?i)\buser account is (?:inactive|deactivated|disabled|suspended)\b|\buser is (?:inactive|deactivated|disabled)\b`)
 	reBeforeProv     = regexp.MustCompile(`(?i)assigned (?:to )?this app(?:lication)? before provisioning was enabled|before provisioning was enabled`)
 	reMatchingUser   = regexp.MustCompile(`(?i)\bmatching user (?:was )?not found\b|\bno matching user\b`)
-	reCredentials    = regexp.MustCompile(`(?i)credentials used to connect to the api were invalid|\binvalid (?:api |scim |bearer |access )?(?:token|credentials)\b|\btoken (?:is )?(?:invalid|expired|revoked)|\btoken is invalid or expired\b|\bunauthori[sz]ed\b|\b401\b|\binvalid_auth\b|\btoken_(?:revoked|expired)\b|\bauthentication failed\b|\bnot_authed\b|\binvalid_grant\b`)
+	reCredentials    = regexp.MustCompile(`(?i)credentials used to connect to the api were invalid|\binvalid (?:api |scim |bearer |access )?(?:token|credentials)\b|\btoken (?:is )?(?:invalid|expired|revoked)|\btoken is invalid or expired\b|\bunauthori[sz]ed\b|\b401\b|\binvalid_auth\b|\btoken_(?:revoked|expired)\b|\bauthentication failed\b|\bnot_authed\b|\binvalid_grant\b|\bservice account (?:is )?(?:disabled|deactivated|locked|suspended)\b|\binsufficient (?:scopes?|permissions?|privileges)\b|\bmissing_scope\b`)
 	reRateLimited    = regexp.MustCompile(`(?i)\brate[ _-]?limit(?:ed|s)?\b|\btoo many requests\b|\b429\b|\bthrottl(?:ed|ing)\b|\brequest limit exceeded\b`)
 	reConflict       = regexp.MustCompile(`(?i)\bconflict\b|\balready (?:exists?|in use|taken|registered)\b|\b(?:email|username|user_name|login)_taken\b|\bduplicate (?:user|email|username|key|entry)\b|\b409\b|\buniqueness\b`)
 	reAttribute      = regexp.MustCompile(`(?i)\binvalid value\b|\bvalidation[_ ]error\b|\b(?:property|attribute|field)\b[^.;]*?\bis (?:invalid|not valid|required)\b|\binvalid data ?type\b|\binvalid attribute\b|\bfails to match\b|\bmust be (?:a |one of|valid)\b|\bis not a valid\b`)

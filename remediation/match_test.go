@@ -26,6 +26,9 @@ func TestRecognize(t *testing.T) {
 		{msg: push + "User account is inactive", code: SaaSUserDeactivated},
 		{msg: "Automatic provisioning of Bob Suzuki to app Slack failed: user account is inactive.", code: SaaSUserDeactivated},
 		{msg: prov + "The user account is deactivated (account_state=disabled)", code: SaaSUserDeactivated},
+		{msg: push + "Authentication failed: the service account svc-okta is disabled", code: AppCredentialsInvalid},
+		{msg: push + "The service account is disabled", code: AppCredentialsInvalid},
+		{msg: push + "Slack API error: missing_scope (needed: admin)", code: AppCredentialsInvalid},
 
 		// ASSIGNED_BEFORE_PROVISIONING: the whole sentence is Okta's own.
 		{msg: "User was assigned this application before Provisioning was enabled and not provisioned in the downstream application. Please click on the \"Provision User\" button to provision this user.", code: AssignedBeforeProvisioning},
