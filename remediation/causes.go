@@ -172,7 +172,7 @@ func appWideNote(app string) Text {
 // Admin Console paths, written once. In Japanese the English label comes first, as the
 // console shows it in English, with the Japanese console's wording after it.
 func consoleApp(app string) Text {
-	return Tf("Admin Console → Applications → Applications → %s", "管理コンソールの [Applications(アプリケーション)] → [Applications(アプリケーション)] → %s", app)
+	return Tf("Applications → Applications → %s", "[Applications(アプリケーション)] → [Applications(アプリケーション)] → %s", app)
 }
 
 func retryAdvice(app string) Text {
@@ -193,8 +193,8 @@ func credentialsInvalid(f *Facts, af *AppFacts, failure *LogEvent) *Finding {
 		Plans: []PlanID{},
 		Retry: PlanReassign,
 		Runbook: []Text{
-			Tf("Open %s → Provisioning → Integration and click Edit.",
-				"%s → [Provisioning(プロビジョニング)] → [Integration(統合)] を開き、[Edit(編集)] をクリックします。", consoleApp(app.Label)),
+			Tf("In the Admin Console, open %s → Provisioning → Integration and click Edit.",
+				"管理コンソールで %s → [Provisioning(プロビジョニング)] → [Integration(統合)] を開き、[Edit(編集)] をクリックします。", consoleApp(app.Label)),
 			Tf("Enter a new API token issued in %s (or, for an OAuth connection, authenticate again with an active admin account of %s) and click Test API Credentials; once the test succeeds, click Save.",
 				"%s で新しい API トークンを発行して入力し(OAuth で接続している場合は %s の有効な管理者アカウントで認証し直し)、[Test API Credentials(API 資格情報をテスト)] をクリックします。テストが成功したら [Save(保存)] をクリックします。",
 				app.Label, app.Label),
@@ -231,8 +231,8 @@ func connectionDisabled(f *Facts, af *AppFacts) Finding {
 		Plans:    []PlanID{},
 		Retry:    PlanReassign,
 		Runbook: []Text{
-			Tf("Open %s → Provisioning → Integration and click Edit.",
-				"%s → [Provisioning(プロビジョニング)] → [Integration(統合)] を開き、[Edit(編集)] をクリックします。", consoleApp(app.Label)),
+			Tf("In the Admin Console, open %s → Provisioning → Integration and click Edit.",
+				"管理コンソールで %s → [Provisioning(プロビジョニング)] → [Integration(統合)] を開き、[Edit(編集)] をクリックします。", consoleApp(app.Label)),
 			Tf("Check Enable API integration, enter the API credentials of %s, click Test API Credentials, and Save once the test succeeds.",
 				"[Enable API integration(API 統合を有効にする)] をオンにし、%s の API 認証情報を入力して [Test API Credentials(API 資格情報をテスト)] をクリックし、テストが成功したら [Save(保存)] をクリックします。", app.Label),
 			T("Open Provisioning → To App, click Edit, turn on Create Users, Update User Attributes and Deactivate Users as your organisation uses them, and Save.",
@@ -307,8 +307,8 @@ func matchingUserNotFound(f *Facts, af *AppFacts, failure LogEvent) *Finding {
 	}
 	fd.Retry = PlanReassign
 	fd.Runbook = []Text{
-		Tf("Decide whether Okta should create accounts in %s. If it should: %s → Provisioning → To App → Edit, enable Create Users, and Save. Okta then provisions the users already assigned.",
-			"%s のアカウントを Okta から作成するかどうかを決めます。作成する場合は、%s → [Provisioning(プロビジョニング)] → [To App(アプリへ)] → [Edit(編集)] で [Create Users(ユーザーを作成)] を有効にして [Save(保存)] をクリックします。有効にすると、割り当て済みのユーザーが Okta からプロビジョニングされます。",
+		Tf("Decide whether Okta should create accounts in %s. If it should, in the Admin Console open %s → Provisioning → To App, click Edit, enable Create Users, and Save. Okta then provisions the users already assigned.",
+			"%s のアカウントを Okta から作成するかどうかを決めます。作成する場合は、管理コンソールで %s → [Provisioning(プロビジョニング)] → [To App(アプリへ)] を開き、[Edit(編集)] をクリックして [Create Users(ユーザーを作成)] を有効にして [Save(保存)] をクリックします。有効にすると、割り当て済みのユーザーが Okta からプロビジョニングされます。",
 			app.Label, consoleApp(app.Label)),
 		Tf("If accounts in %s are created by hand instead, create the account of %s there with the username Okta sends (usually %s).",
 			"%s のアカウントを手動で作成する運用の場合は、%s のアカウントを Okta が送るユーザー名(通常は %s)で作成します。",
@@ -340,8 +340,8 @@ func accountConflict(f *Facts, af *AppFacts, failure LogEvent) *Finding {
 	fd.Runbook = []Text{
 		Tf("In %s, find the account that uses the username or email of %s.",
 			"%s で、%s のユーザー名またはメール・アドレスを使っているアカウントを探します。", app.Label, f.User.Login),
-		Tf("If it is this person's account, link it to Okta: %s → Import → Import Now, then confirm the match with %s (for apps that support import). If it belongs to someone else, rename or remove it in %s.",
-			"本人のアカウントであれば Okta に紐付けます。%s → [Import(インポート)] → [Import Now(今すぐインポート)] を実行し、%s との一致を確認(Confirm)します(インポートに対応したアプリの場合)。別の人のアカウントであれば、%s 側で名前を変更するか削除します。",
+		Tf("If it is this person's account, link it to Okta: in the Admin Console open %s → Import, click Import Now, then confirm the match with %s (for apps that support import). If it belongs to someone else, rename or remove it in %s.",
+			"本人のアカウントであれば Okta に紐付けます。管理コンソールで %s → [Import(インポート)] を開いて [Import Now(今すぐインポート)] をクリックし、%s との一致を確認(Confirm)します(インポートに対応したアプリの場合)。別の人のアカウントであれば、%s 側で名前を変更するか削除します。",
 			consoleApp(app.Label), f.User.Login, app.Label),
 	}
 	fd.Advice = retryAdvice(app.Label)

@@ -133,6 +133,10 @@ func TestDemo(t *testing.T) {
 	if !strings.Contains(stdout, "(11/11)") || strings.Count(stdout, "healed: the diagnosis is HEALTHY again") != 5 {
 		t.Errorf("demo transcript:\n%s", stdout)
 	}
+	// The app-wide cause reaches Slack with its manual steps.
+	if !strings.Contains(stdout, "`APP_CREDENTIALS_INVALID`") || !strings.Contains(stdout, "*Manual steps:*\n      1. In the Admin Console, open Applications → Applications → Atlassian Cloud → Provisioning → Integration and click Edit.") {
+		t.Errorf("the app-wide cause or its manual steps are missing from the transcript:\n%s", stdout)
+	}
 }
 
 func TestAuditExportEmbedded(t *testing.T) {
