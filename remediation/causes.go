@@ -308,7 +308,7 @@ func matchingUserNotFound(f *Facts, af *AppFacts, failure LogEvent) *Finding {
 	fd.Retry = PlanReassign
 	fd.Runbook = []Text{
 		Tf("Decide whether Okta should create accounts in %s. If it should, in the Admin Console open %s → Provisioning → To App, click Edit, enable Create Users, and Save. Okta then provisions the users already assigned.",
-			"%s のアカウントを Okta から作成するかどうかを決めます。作成する場合は、管理コンソールで %s → [Provisioning(プロビジョニング)] → [To App(アプリへ)] を開き、[Edit(編集)] をクリックして [Create Users(ユーザーを作成)] を有効にして [Save(保存)] をクリックします。有効にすると、割り当て済みのユーザーが Okta からプロビジョニングされます。",
+			"%s のアカウントを Okta から作成するかどうかを決めます。作成する場合は、管理コンソールで %s → [Provisioning(プロビジョニング)] → [To App(アプリへ)] を開き、[Edit(編集)] をクリックし、[Create Users(ユーザーを作成)] を有効にして [Save(保存)] をクリックします。有効にすると、割り当て済みのユーザーが Okta からプロビジョニングされます。",
 			app.Label, consoleApp(app.Label)),
 		Tf("If accounts in %s are created by hand instead, create the account of %s there with the username Okta sends (usually %s).",
 			"%s のアカウントを手動で作成する運用の場合は、%s のアカウントを Okta が送るユーザー名(通常は %s)で作成します。",
@@ -332,16 +332,16 @@ func accountConflict(f *Facts, af *AppFacts, failure LogEvent) *Finding {
 	}
 	if strings.EqualFold(app.Name, "slack") {
 		fd.Plans = []PlanID{PlanRelinkSaaSUser}
-		fd.Advice = T("If the existing Slack account is this person's, link Okta to it: the fix finds it by email, reactivates it if needed, and sets the external ID to its Slack member ID. If it belongs to someone else, rename or deactivate it in Slack instead, then re-assign.",
-			"既存の Slack アカウントが本人のものであれば、Okta をそのアカウントに紐付けます。この対処では、メール・アドレスでアカウントを検索し、必要に応じて再有効化したうえで、外部ID に Slack のメンバー ID を設定します。別の人のアカウントであれば、Slack 側で名前を変更するか解除してから、再割り当てしてください。")
+		fd.Advice = T("If the existing Slack account is this person's, link Okta to it: the fix finds it by email, reactivates it if needed, and sets the external ID to its Slack member ID. If it belongs to someone else, change that account's email in Slack first, then re-assign.",
+			"既存の Slack アカウントが本人のものであれば、Okta をそのアカウントに紐付けます。この対処では、メール・アドレスでアカウントを検索し、必要に応じて再有効化したうえで、外部ID に Slack のメンバー ID を設定します。別の人のアカウントであれば、先に Slack 側でそのアカウントのメール・アドレスを変更してから、再割り当てしてください。")
 		return fd
 	}
 	fd.Retry = PlanReassign
 	fd.Runbook = []Text{
 		Tf("In %s, find the account that uses the username or email of %s.",
 			"%s で、%s のユーザー名またはメール・アドレスを使っているアカウントを探します。", app.Label, f.User.Login),
-		Tf("If it is this person's account, link it to Okta: in the Admin Console open %s → Import, click Import Now, then confirm the match with %s (for apps that support import). If it belongs to someone else, rename or remove it in %s.",
-			"本人のアカウントであれば Okta に紐付けます。管理コンソールで %s → [Import(インポート)] を開いて [Import Now(今すぐインポート)] をクリックし、%s との一致を確認(Confirm)します(インポートに対応したアプリの場合)。別の人のアカウントであれば、%s 側で名前を変更するか削除します。",
+		Tf("If it is this person's account, link it to Okta: in the Admin Console open %s → Import, click Import Now, then select the match with %s in the results and click Confirm Assignments (for apps that support import). If it belongs to someone else, rename or remove it in %s.",
+			"本人のアカウントであれば Okta に紐付けます。管理コンソールで %s → [Import(インポート)] を開いて [Import Now(今すぐインポート)] をクリックします。結果から %s との一致を選び、[Confirm Assignments(割り当てを確認)] をクリックします(インポートに対応したアプリの場合)。別の人のアカウントであれば、%s 側で名前を変更するか削除します。",
 			consoleApp(app.Label), f.User.Login, app.Label),
 	}
 	fd.Advice = retryAdvice(app.Label)
