@@ -170,7 +170,7 @@ func TestDiagnosisRoundTrips(t *testing.T) {
 
 func scenario(t testing.TB, name string) oktasim.Scenario {
 	t.Helper()
-	for _, sc := range oktasim.Scenarios() {
+	for _, sc := range append(oktasim.Scenarios(), oktasim.MoreScenarios()...) {
 		if sc.Name == name {
 			return sc
 		}
