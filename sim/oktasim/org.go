@@ -119,12 +119,14 @@ type Org struct {
 	buckets     map[string]*bucket
 	faults      []*faultEntry
 	recorded    []Request
-	queue       []task               // provisioning work, applied in order by one worker
-	wake        chan struct{}        // nudges the worker when queue grows
-	shift       time.Duration        // added to the clock while NewSeeded replays a story in the past
-	pending     int                  // scheduled provisioning tasks not yet applied
-	idle        chan struct{}        // closed when pending drops to 0
-	causes      map[string]*appCause // app id → injected integration failures (causes.go)
+	queue       []task        // provisioning work, applied in order by one worker
+	wake        chan struct{} // nudges the worker when queue grows
+	shift       time.Duration // added to the clock while NewSeeded replays a story in the past
+	pending     int           // scheduled provisioning tasks not yet applied
+	idle        chan struct{} // closed when pending drops to 0
+
+	// causes holds the injected integration failures per app id (causes.go).
+	causes map[string]*appCause
 }
 
 // task is provisioning work due at a (real) time; one worker applies tasks in FIFO
