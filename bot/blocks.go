@@ -120,6 +120,13 @@ func diagnosisBlocks(d remediation.Diagnosis, requester, cc string, view diagnos
 		}
 		blocks = append(blocks, section(b.String()))
 		var notes []string
+		if len(f.Runbook) > 0 {
+			lines := make([]string, len(f.Runbook))
+			for j, s := range f.Runbook {
+				lines[j] = fmt.Sprintf("%d. %s", j+1, esc(s.In(l)))
+			}
+			notes = append(notes, "*"+t("Manual steps", "手動で行う手順").In(l)+":*\n"+strings.Join(lines, "\n"))
+		}
 		if !f.Advice.IsZero() {
 			notes = append(notes, "*"+msgNext().In(l)+":* "+esc(f.Advice.In(l)))
 		}

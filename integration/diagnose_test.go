@@ -23,6 +23,9 @@ var evidenceFor = map[string][]string{
 	"not_assigned":          {"Assignment: none"},
 	"okta_user_suspended":   {"Okta user status: SUSPENDED"},
 	"healthy":               {"Sync state: SYNCHRONIZED"},
+	// Beyond the articles (sim/oktasim/causes.go).
+	"app_credentials_invalid":      {"Token is invalid or expired", "Sync state: ERROR"},
+	"assigned_before_provisioning": {"assigned this application before Provisioning was enabled", "externalId in Okta: null"},
 }
 
 func TestSeededScenariosThroughTheSDK(t *testing.T) {
@@ -167,7 +170,7 @@ func TestDiagnosisRoundTrips(t *testing.T) {
 
 func scenario(t testing.TB, name string) oktasim.Scenario {
 	t.Helper()
-	for _, sc := range oktasim.Scenarios() {
+	for _, sc := range append(oktasim.Scenarios(), oktasim.MoreScenarios()...) {
 		if sc.Name == name {
 			return sc
 		}

@@ -6,7 +6,8 @@
 //     OKTA_CLIENT_* variables) can change how it talks to Okta, with the SDK's GET cache off;
 //   - mapping SDK and wire types to the remediation model;
 //   - the calls the SDK's types cannot express (JSON null externalId, expand=user/{id},
-//     filter and search expressions with escaped values), sent as raw requests through
+//     filter and search expressions with escaped values, the app's provisioning
+//     connection), sent as raw requests through
 //     the SDK's request executor so they share its auth, retries and transport;
 //   - translating every failure at the boundary into a *remediation.RemoteError whose
 //     Kind is a domain sentinel, keeping the HTTP status, Okta error code and summary and

@@ -16,7 +16,7 @@ import (
 // texts, step texts and plan titles, the engine's refusals); TEMPORARY: the lead
 // removes this list once their texts follow docs/glossary.md.
 func notYetReviewedFiles() map[string]bool {
-	return map[string]bool{"findings.go": true, "evaluate.go": true, "steps.go": true, "plans.go": true, "engine.go": true, "execute.go": true}
+	return map[string]bool{"steps.go": true, "plans.go": true, "engine.go": true, "execute.go": true}
 }
 
 // internalRef finds references to documents admins have never seen, and words the

@@ -32,6 +32,9 @@ type OktaReader interface {
 	ListGroupRules(ctx context.Context) ([]GroupRule, error)
 	ListAppGroups(ctx context.Context, appID string) ([]AppGroup, error)
 	ListUserGroups(ctx context.Context, userID string) ([]Group, error)
+	// GetConnection reads the app's default provisioning connection; Status UNKNOWN
+	// (not an error) when the app type has none or Okta does not say.
+	GetConnection(ctx context.Context, appID string) (Connection, error)
 }
 
 // Diagnoser gathers the facts about a user (and an app) from Okta and names the causes.
@@ -73,6 +76,8 @@ type AppFacts struct {
 	ProvisioningErr error // wraps ErrUnsupported for apps without the Features API
 	AppGroups       []AppGroup
 	AppGroupsErr    error
+	Connection      *Connection // nil: not read
+	ConnectionErr   error
 }
 
 func (d *Diagnoser) now() time.Time {
@@ -226,6 +231,15 @@ func (d *Diagnoser) appDetails(g *errgroup.Group, ctx context.Context, af *AppFa
 	g.Go(func() error {
 		groups, err := d.Okta.ListAppGroups(ctx, af.App.ID)
 		af.AppGroups, af.AppGroupsErr = groups, err
+		return nil
+	})
+	g.Go(func() error {
+		c, err := d.Okta.GetConnection(ctx, af.App.ID)
+		if err != nil {
+			af.ConnectionErr = err
+			return nil
+		}
+		af.Connection = &c
 		return nil
 	})
 }

@@ -216,7 +216,7 @@ func TestDiagnoseFindings(t *testing.T) {
 		{
 			name: "sync error, other message", app: "Zoom",
 			setup: func(w *fakeOkta) {
-				w.logs = append(w.logs, ev(5, evPushProfile, "FAILURE", "Unable to update user: rate limit at Zoom", zoomID, "Zoom"))
+				w.logs = append(w.logs, ev(5, evPushProfile, "FAILURE", "Unable to update user: Internal Server Error (request 7f3a)", zoomID, "Zoom"))
 			},
 			codes: []Code{SyncErrorOther}, plans: []PlanID{PlanReassign}, evidence: []string{"Unable to update user"},
 		},

@@ -7,23 +7,6 @@ import (
 	"time"
 )
 
-// noUserReturned reads seed 000's failure, "... No user returned for user <externalId>"
-// (the SaaS account was deleted), and returns the external ID it names.
-func noUserReturned(msg string) (string, bool) {
-	const marker = "No user returned for user"
-	i := strings.LastIndex(msg, marker)
-	if i < 0 {
-		return "", false
-	}
-	fields := strings.Fields(msg[i+len(marker):])
-	if len(fields) == 0 {
-		return "", false
-	}
-	return strings.TrimRight(fields[0], ".,;"), true
-}
-
-const userAccountInactive = "User account is inactive"
-
 // Provisioning event types (DESIGN §3).
 const (
 	evProvisionPrefix = "application.provision.user."
@@ -45,10 +28,10 @@ func Evaluate(f *Facts, now time.Time) Diagnosis {
 		d.Findings = append(d.Findings, Finding{
 			Code:     NotAssigned,
 			Severity: SevWarning,
-			Summary:  Tf("%s has no app assignments in Okta.", "%s には Okta のアプリのアサインがありません。", f.User.Login),
-			Evidence: []Evidence{{Kind: EvAssignment, Label: T("Assignments", "アサイン"), Value: "0"}},
+			Summary:  Tf("%s has no app assignments in Okta.", "%s には Okta でアプリが 1 つも割り当てられていません。", f.User.Login),
+			Evidence: []Evidence{{Kind: EvAssignment, Label: T("Assignments", "割り当て"), Value: "0"}},
 			Plans:    []PlanID{},
-			Advice:   T("Assign the app to the user (or to a group the user is in) in Okta.", "Okta でユーザー(またはユーザーが所属するグループ)にアプリをアサインしてください。"),
+			Advice:   T("Assign the app to the user (or to a group the user is in) in Okta.", "Okta でユーザー(またはユーザーが所属するグループ)にアプリを割り当ててください。"),
 		})
 	}
 	for i := range f.Apps {
@@ -79,15 +62,15 @@ func gaps(f *Facts) []Text {
 			out = append(out, Text{EN: what.EN + " could not be read: " + err.Error(), JA: what.JA + " を読み取れませんでした: " + err.Error()})
 		}
 	}
-	add(f.LogsErr, T("The System Log", "System Log"))
-	add(f.TypesErr, T("The user types", "ユーザー・タイプ"))
-	add(f.RulesErr, T("The group rules", "グループ・ルール"))
+	add(f.LogsErr, T("The System Log", "System Log(システムログ)"))
+	add(f.TypesErr, T("The user types", "ユーザータイプ"))
+	add(f.RulesErr, T("The group rules", "グループルール"))
 	add(f.UserGroupsErr, T("The user's groups", "ユーザーのグループ"))
 	for _, a := range f.Apps {
 		if a.ProvisioningErr != nil && !errors.Is(a.ProvisioningErr, ErrUnsupported) {
 			add(a.ProvisioningErr, Tf("The provisioning settings of %s", "%s のプロビジョニング設定", a.App.Label))
 		}
-		add(a.AppGroupsErr, Tf("The groups assigned to %s", "%s にアサインされたグループ", a.App.Label))
+		add(a.AppGroupsErr, Tf("The groups assigned to %s", "%s に割り当てられたグループ", a.App.Label))
 	}
 	if f.MoreApps > 0 {
 		out = append(out, Tf("%d more apps were not checked; name an app to diagnose it.",
@@ -133,7 +116,7 @@ func externalIDEvidence(id string, note Text) Evidence {
 	if v == "" {
 		v = "null"
 	}
-	return Evidence{Kind: EvExternalID, Label: T("externalId in Okta", "Okta の externalId"), Value: v, Note: note}
+	return Evidence{Kind: EvExternalID, Label: T("externalId in Okta", "Okta 上の外部ID(externalId)"), Value: v, Note: note}
 }
 
 // appFindings runs the catalogue for one app.
@@ -155,14 +138,14 @@ func appFindings(f *Facts, af *AppFacts) []Finding {
 			Code:     NotAssigned,
 			Severity: SevError,
 			App:      &app,
-			Summary:  Tf("%s is not assigned to %s, so Okta provisions nothing there.", "%s は %s にアサインされていないため、プロビジョニングは行われません。", f.User.Login, app.Label),
-			Evidence: []Evidence{{Kind: EvAssignment, Label: T("Assignment", "アサイン"), Value: "none"}},
+			Summary:  Tf("%s is not assigned to %s, so Okta provisions nothing there.", "%s は %s に割り当てられていないため、プロビジョニングは行われません。", f.User.Login, app.Label),
+			Evidence: []Evidence{{Kind: EvAssignment, Label: T("Assignment", "割り当て"), Value: "none"}},
 			Plans:    []PlanID{},
 			Advice: Tf("Assign %s to the user, directly or through a group the user is in.",
-				"%s をユーザーに直接、またはユーザーが所属するグループ経由でアサインしてください。", app.Label),
+				"%s をユーザーに直接、またはユーザーが所属するグループ経由で割り当ててください。", app.Label),
 		}
 		if len(af.AppGroups) > 0 && f.UserGroupsErr == nil {
-			na.Evidence = append(na.Evidence, Evidence{Kind: EvGroups, Label: T("Groups assigned to the app", "アプリにアサインされたグループ"),
+			na.Evidence = append(na.Evidence, Evidence{Kind: EvGroups, Label: T("Groups assigned to the app", "アプリに割り当てられたグループ"),
 				Value: strings.Join(groupIDs(af.AppGroups), ", "), Note: T("the user is in none of them", "ユーザーはいずれにも所属していません")})
 		}
 		out = append(out, na)
@@ -175,18 +158,28 @@ func appFindings(f *Facts, af *AppFacts) []Finding {
 	au := af.AppUser
 	failure, repeated := latestFailure(f.Logs, f.User, app, au.SyncState)
 	var primary *Finding
+	var m Match
+	recognized := false
+	if failure != nil {
+		m, recognized = RecognizeEvent(*failure)
+	}
 	switch {
-	case failure != nil && isNoUserReturned(failure.Message()):
-		primary = staleExternalID(f, af, *failure, repeated)
-	case failure != nil && strings.Contains(failure.Message(), userAccountInactive):
+	case recognized && m.Code == StaleExternalID:
+		primary = staleExternalID(f, af, *failure, m, repeated)
+	case recognized && m.Code == SaaSUserDeactivated:
 		primary = saasDeactivated(f, af, *failure)
-	case failure != nil || au.SyncState == SyncError:
+	case recognized:
+		primary = newCause(f, af, *failure, m)
+	}
+	wide := appWideFindings(f, af, primary, failure)
+	if primary == nil && (failure != nil || au.SyncState == SyncError) && len(wide) == 0 {
 		primary = syncErrorOther(f, af, failure)
 	}
 	if primary != nil {
 		out = append(out, *primary)
 	}
-	if p := af.Provisioning; p != nil && (p.Status == Disabled || !p.Capabilities.Pushing()) {
+	out = append(out, wide...)
+	if p := af.Provisioning; p != nil && !connectionOff(af) && (p.Status == Disabled || !p.Capabilities.Pushing()) {
 		out = append(out, provisioningDisabled(af))
 	}
 	// Every plan unassigns the user, which a group-scoped assignment does not allow.
@@ -214,7 +207,7 @@ func togglesProvisioning(plans []PlanID) bool {
 // latestFailure returns the most recent provisioning FAILURE for the app that no later
 // successful push has superseded (unless Okta still shows the sync in ERROR), and
 // whether the same failure happened again after the user was re-assigned in between
-// (seed 000: fix 1 was tried and did not help).
+// (the re-assignment was tried and did not help).
 func latestFailure(logs []LogEvent, user User, app App, syncState string) (*LogEvent, bool) {
 	var evs []LogEvent
 	for _, e := range logs {
@@ -247,20 +240,20 @@ func latestFailure(logs []LogEvent, user User, app App, syncState string) (*LogE
 			reassigned = true
 			continue
 		}
-		if reassigned && e.Result == "FAILURE" && sameFailure(e.Message(), failure.Message()) {
+		if reassigned && e.Result == "FAILURE" && sameFailure(e, failure) {
 			return &failure, true
 		}
 	}
 	return &failure, false
 }
 
-func sameFailure(a, b string) bool {
-	ida, oka := noUserReturned(a)
-	idb, okb := noUserReturned(b)
+func sameFailure(a, b LogEvent) bool {
+	ma, oka := RecognizeEvent(a)
+	mb, okb := RecognizeEvent(b)
 	if oka && okb {
-		return ida == idb
+		return ma.Code == mb.Code && ma.ExternalID == mb.ExternalID
 	}
-	return a == b
+	return a.Message() == b.Message()
 }
 
 // aboutUser reports whether a System Log event concerns user: the query asked Okta for
@@ -289,7 +282,11 @@ func aboutApp(e LogEvent, app App) bool {
 			return true
 		}
 	}
-	return app.Label != "" && strings.Contains(e.Message(), " to app "+app.Label+" ")
+	if app.Label == "" {
+		return false
+	}
+	needle := strings.ToLower(" to app " + app.Label + " ")
+	return strings.Contains(strings.ToLower(e.Reason), needle) || strings.Contains(strings.ToLower(e.DisplayMessage), needle)
 }
 
 func logEvidence(e LogEvent) Evidence {
@@ -297,42 +294,42 @@ func logEvidence(e LogEvent) Evidence {
 	return Evidence{
 		Kind:          EvSystemLog,
 		Label:         T("System Log", "System Log"),
-		Value:         e.Result + ": " + e.Message(),
+		Value:         e.Result + ": " + failureMessage(e),
 		Time:          &t,
 		EventType:     e.EventType,
 		TransactionID: e.TransactionID,
 	}
 }
 
-func staleExternalID(f *Facts, af *AppFacts, failure LogEvent, fix1Tried bool) *Finding {
+func staleExternalID(f *Facts, af *AppFacts, failure LogEvent, m Match, fix1Tried bool) *Finding {
 	app, au := af.App, af.AppUser
-	inMessage, _ := noUserReturned(failure.Message())
+	inMessage := m.ExternalID
 	fd := &Finding{
 		Code:     StaleExternalID,
 		Severity: SevError,
 		App:      &app,
 		// The ID itself stays in the evidence: summaries are shown in channels.
-		Summary: Tf("The %s account of %s was deleted on the SaaS side, but Okta still pushes to its old External ID (\"No user returned for user\").",
-			"%s 側で %s のアカウントが削除されていますが、Okta は古い External ID に対してプッシュを続けています(\"No user returned for user\")。",
+		Summary: Tf("The %s account of %s was deleted on the SaaS side, but Okta still pushes to its old external ID (\"No user returned for user\").",
+			"%s 側で %s のアカウントが削除されていますが、Okta は古い外部ID に対してプッシュを続けています(\"No user returned for user\")。",
 			app.Label, f.User.Login),
 		Evidence: []Evidence{logEvidence(failure)},
 	}
 	switch {
 	case au.ExternalID == inMessage:
 		fd.Evidence = append(fd.Evidence, externalIDEvidence(au.ExternalID,
-			T("matches the ID in the error message (seed 000, fix 2 step 2 confirmed)", "エラーメッセージに含まれる ID と一致します(対処方法 2 の手順 2 を確認済み)")))
+			T("matches the ID in the error message", "エラーメッセージに含まれる ID と一致します")))
 		if fix1Tried {
 			fd.Plans = []PlanID{PlanResetExternalID}
-			fd.Advice = T("Re-assigning was already tried and the push failed again: reset the External ID (fix 2).",
-				"再アサインはすでに試されており、再びプッシュに失敗しています。External ID をリセットしてください(対処方法 2)。")
+			fd.Advice = T("Re-assigning was already tried and the push failed again: reset the external ID.",
+				"再割り当てはすでに試されており、その後もプッシュに失敗しています。外部ID をリセットしてください。")
 		} else {
 			fd.Plans = []PlanID{PlanReassign, PlanResetExternalID}
-			fd.Advice = T("Try re-assigning first (fix 1); if the push still fails, reset the External ID (fix 2).",
-				"まず再アサインを試し(対処方法 1)、それでも失敗する場合は External ID をリセットしてください(対処方法 2)。")
+			fd.Advice = T("Try re-assigning first; if the push still fails, reset the external ID.",
+				"まず再割り当てを試し、それでも失敗する場合は外部ID をリセットしてください。")
 		}
 	case au.ExternalID == "":
 		fd.Evidence = append(fd.Evidence, externalIDEvidence("",
-			T("Okta no longer holds an External ID: a re-assignment creates a new account", "Okta は External ID を保持していません。再アサインで新しいアカウントが作成されます")))
+			T("Okta no longer holds an external ID: a re-assignment creates a new account", "Okta は外部ID を保持していません。再割り当てで新しいアカウントが作成されます")))
 		fd.Plans = []PlanID{PlanReassign}
 	default:
 		fd.Evidence = append(fd.Evidence, externalIDEvidence(au.ExternalID,
@@ -343,7 +340,7 @@ func staleExternalID(f *Facts, af *AppFacts, failure LogEvent, fix1Tried bool) *
 	fd.Evidence = append(fd.Evidence, Evidence{Kind: EvSyncState, Label: T("Sync state", "同期状態"), Value: au.SyncState})
 	if fix1Tried {
 		fd.Evidence = append(fd.Evidence, Evidence{Kind: EvSystemLog, Label: T("History", "履歴"),
-			Value: "", Note: T("the same failure happened again after a re-assignment", "再アサイン後にも同じエラーが発生しています")})
+			Value: "", Note: T("the same failure happened again after a re-assignment", "再割り当て後にも同じエラーが発生しています")})
 	}
 	return fd
 }
@@ -354,8 +351,8 @@ func saasDeactivated(f *Facts, af *AppFacts, failure LogEvent) *Finding {
 		Code:     SaaSUserDeactivated,
 		Severity: SevError,
 		App:      &app,
-		Summary: Tf("The %s account of %s is deactivated on the SaaS side (\"User account is inactive\"); Okta holds no External ID for it.",
-			"%s 側で %s のアカウントが解除(無効化)されています(\"User account is inactive\")。Okta は External ID を保持していません。",
+		Summary: Tf("The %s account of %s is deactivated on the SaaS side (\"User account is inactive\"); Okta holds no external ID for it.",
+			"%s 側で %s のアカウントが解除(無効化)されています(\"User account is inactive\")。Okta は外部ID を保持していません。",
 			app.Label, f.User.Login),
 		Evidence: []Evidence{logEvidence(failure), externalIDEvidence(au.ExternalID, Text{})},
 		Plans:    []PlanID{},
@@ -363,19 +360,19 @@ func saasDeactivated(f *Facts, af *AppFacts, failure LogEvent) *Finding {
 	deactivate := ""
 	if af.Provisioning != nil {
 		deactivate = af.Provisioning.Capabilities.LifecycleDeactivate
-		fd.Evidence = append(fd.Evidence, Evidence{Kind: EvProvisioning, Label: T("Deactivate Users", "Deactivate Users"), Value: orUnknown(deactivate)})
+		fd.Evidence = append(fd.Evidence, Evidence{Kind: EvProvisioning, Label: T("Deactivate Users", "[Deactivate Users(ユーザーを非アクティブ化)]"), Value: orUnknown(deactivate)})
 	}
 	switch {
 	case deactivate == Enabled:
 		fd.Plans = []PlanID{PlanReassign}
 		fd.Advice = T("\"Deactivate Users\" is enabled, so re-assigning reactivates the account.",
-			"\"Deactivate Users\" が有効なため、再アサインでアカウントが再有効化されます。")
+			"[Deactivate Users(ユーザーを無効化)] が有効なため、再割り当てでアカウントが再有効化されます。")
 	case strings.EqualFold(app.Name, "slack"):
 		fd.Plans = []PlanID{PlanRelinkSaaSUser}
-		fd.Advice = T("\"Deactivate Users\" is disabled: reactivate the Slack user and set the External ID to the Slack member ID (the seed's Slack procedure). This only applies to organisations that cannot enable \"Deactivate Users\".",
-			"\"Deactivate Users\" が無効です。Slack ユーザーを再有効化し、External ID に Slack のメンバー ID を設定します(Slack の手順)。この方法は \"Deactivate Users\" を有効化できない組織の場合のみ有効です。")
+		fd.Advice = T("\"Deactivate Users\" is disabled: reactivate the Slack user and set the external ID to the Slack member ID. Use this only if your organisation cannot enable \"Deactivate Users\"; otherwise enable it and re-assign.",
+			"[Deactivate Users(ユーザーを無効化)] が無効です。Slack で解除済みのユーザーを再有効化し、外部ID に Slack のメンバー ID を設定します。この方法は [Deactivate Users(ユーザーを無効化)] を有効にできない組織向けです。有効にできる場合は、有効にしてから再割り当てしてください。")
 	default:
-		fd.Advice = Tf("Reactivate the account in %s, then re-assign the app in Okta.", "%s でアカウントを再有効化してから、Okta でアプリを再アサインしてください。", app.Label)
+		fd.Advice = Tf("Reactivate the account in %s, then re-assign the app in Okta.", "%s でアカウントを再有効化してから、Okta でアプリを再割り当てしてください。", app.Label)
 	}
 	return fd
 }
@@ -386,11 +383,11 @@ func syncErrorOther(f *Facts, af *AppFacts, failure *LogEvent) *Finding {
 		Code:     SyncErrorOther,
 		Severity: SevError,
 		App:      &app,
-		Summary:  Tf("Provisioning of %s to %s failed for a reason the guides do not cover.", "%s の %s へのプロビジョニングが、ガイドにない理由で失敗しています。", f.User.Login, app.Label),
+		Summary:  Tf("Provisioning of %s to %s failed for a reason the bot does not recognise.", "%s の %s へのプロビジョニングが、ボットでは判別できない理由で失敗しています。", f.User.Login, app.Label),
 		Evidence: []Evidence{{Kind: EvSyncState, Label: T("Sync state", "同期状態"), Value: au.SyncState}, externalIDEvidence(au.ExternalID, Text{})},
 		Plans:    []PlanID{PlanReassign},
-		Advice: T("Read the error in the System Log; re-assigning the app (fix 1) is the usual first step.",
-			"System Log のエラー内容を確認してください。通常はまずアプリの再アサイン(対処方法 1)を試します。"),
+		Advice: T("Read the error in the System Log; re-assigning the app is the usual first step.",
+			"System Log のエラー内容を確認してください。通常はまずアプリの再割り当てを試します。"),
 	}
 	if failure != nil {
 		fd.Evidence = append([]Evidence{logEvidence(*failure)}, fd.Evidence...)
@@ -413,18 +410,18 @@ func provisioningDisabled(af *AppFacts) Finding {
 		Severity: sev,
 		App:      &app,
 		Summary: Tf("Provisioning to %s is off (Create Users and Update User Attributes are disabled), so Okta pushes nothing there.",
-			"%s へのプロビジョニングがオフです(Create Users と Update User Attributes が無効)。Okta からは何もプッシュされません。", app.Label),
+			"%s へのプロビジョニングがオフです([Create Users(ユーザーを作成)] と [Update User Attributes(ユーザー属性を更新)] が無効)。Okta からは何もプッシュされません。", app.Label),
 		Evidence: []Evidence{
 			{Kind: EvProvisioning, Label: T("USER_PROVISIONING", "USER_PROVISIONING"), Value: orUnknown(p.Status)},
-			{Kind: EvProvisioning, Label: T("Create Users", "Create Users"), Value: orUnknown(c.LifecycleCreate)},
-			{Kind: EvProvisioning, Label: T("Update User Attributes", "Update User Attributes"), Value: orUnknown(c.Profile)},
-			{Kind: EvProvisioning, Label: T("Deactivate Users", "Deactivate Users"), Value: orUnknown(c.LifecycleDeactivate)},
+			{Kind: EvProvisioning, Label: T("Create Users", "[Create Users(ユーザーを作成)]"), Value: orUnknown(c.LifecycleCreate)},
+			{Kind: EvProvisioning, Label: T("Update User Attributes", "[Update User Attributes(ユーザー属性を更新)]"), Value: orUnknown(c.Profile)},
+			{Kind: EvProvisioning, Label: T("Deactivate Users", "[Deactivate Users(ユーザーを非アクティブ化)]"), Value: orUnknown(c.LifecycleDeactivate)},
 			{Kind: EvSyncState, Label: T("Sync state", "同期状態"), Value: af.AppUser.SyncState},
 			externalIDEvidence(af.AppUser.ExternalID, Text{}),
 		},
 		Plans: []PlanID{},
-		Advice: Tf("If provisioning to %s is meant to be on, enable it under Provisioning > To App in the Admin Console; if it was turned off on purpose (for example during a fix), leave it.",
-			"%s へのプロビジョニングを有効にするべき場合は、管理コンソールの Provisioning > To App で有効化してください。意図的にオフにしている場合(対処作業中など)はそのままにしてください。", app.Label),
+		Advice: Tf("If provisioning to %s is meant to be on, enable it in the Admin Console under Provisioning → To App; if it was turned off on purpose (for example while a fix is running), leave it.",
+			"%s へのプロビジョニングを有効にするべき場合は、管理コンソールの [Provisioning(プロビジョニング)] → [To App(アプリへ)] で有効にしてください。意図的にオフにしている場合(対処の実行中など)はそのままにしてください。", app.Label),
 	}
 }
 
@@ -442,16 +439,16 @@ func groupScoped(f *Facts, af *AppFacts, inGroup map[string]Group, appGroupIDs m
 		Severity: SevWarning,
 		App:      &app,
 		Summary: Tf("%s gets %s through a group, so the assignment cannot be removed on its own: the fix first makes it individual (\"Assignment master: Administrator (override group)\") and afterwards returns it to group management (\"Convert assignments\").",
-			"%s は %s をグループ経由でアサインされているため、そのままではアサインを外せません。対処の前に個別アサインに変更し(Assignment master を「Administrator(override group)」に設定)、解消後にグループ管理に戻します(Convert assignments)。",
+			"%s への %s の割り当てはグループ経由のため、そのままでは解除できません。対処の前に個別の割り当てに変更し([Assignment master] を「Administrator (override group)」に設定)、解消後に [Convert assignments] でグループ管理に戻します。",
 			f.User.Login, app.Label),
-		Evidence: []Evidence{{Kind: EvScope, Label: T("Assignment scope", "アサインの種類"), Value: ScopeGroup}},
+		Evidence: []Evidence{{Kind: EvScope, Label: T("Assignment scope", "割り当ての種類"), Value: ScopeGroup}},
 		Plans:    []PlanID{},
 	}
 	if len(holding) > 0 {
 		fd.Evidence = append(fd.Evidence, Evidence{Kind: EvGroups, Label: T("App groups holding the user", "ユーザーが所属するアプリのグループ"), Value: strings.Join(holding, ", ")})
 	} else if f.UserGroupsErr == nil && af.AppGroupsErr == nil {
 		fd.Evidence = append(fd.Evidence, Evidence{Kind: EvGroups, Label: T("App groups holding the user", "ユーザーが所属するアプリのグループ"), Value: "none",
-			Note: T("no group assigned to the app still holds the user: the assignment will stay individual", "アプリにアサインされたグループにユーザーが所属していないため、アサインは個別のまま残ります")})
+			Note: T("no group assigned to the app still holds the user: the assignment will stay individual", "アプリに割り当てられたグループにユーザーが所属していないため、割り当ては個別のまま残ります")})
 	}
 	return fd
 }
@@ -493,8 +490,8 @@ func customTypeFinding(f *Facts, af *AppFacts, t UserType, inGroup map[string]Gr
 		Severity: SevWarning,
 		App:      &app,
 		Summary: Tf("%s is of the custom user type %q; several Okta features work only for the default type, which often explains an app or group that never arrives.",
-			"%s はカスタム・ユーザー・タイプ %q です。Okta の一部の機能はデフォルトのタイプでしか動作せず、アプリやグループが届かない原因であることがよくあります。", f.User.Login, name),
-		Evidence: []Evidence{{Kind: EvUserType, Label: T("User type", "ユーザー・タイプ"), Value: name + " (" + t.ID + ", default: false)"}},
+			"%s はカスタム・ユーザータイプ %q です。Okta の一部の機能はデフォルトのタイプでしか動作せず、アプリやグループが届かない原因であることがよくあります。", f.User.Login, name),
+		Evidence: []Evidence{{Kind: EvUserType, Label: T("User type", "ユーザータイプ"), Value: name + " (" + t.ID + ", default: false)"}},
 		Plans:    []PlanID{},
 	}
 	ruleTouches := false
@@ -510,13 +507,13 @@ func customTypeFinding(f *Facts, af *AppFacts, t UserType, inGroup map[string]Gr
 			if _, member := inGroup[gid]; !member && af.AppUser == nil {
 				fd.Severity = SevError
 				fd.Summary = Tf("%s is of the custom user type %q: group rule %q would put the user in group %s, which is assigned to %s, but group rules do not run for non-default user types.",
-					"%s はカスタム・ユーザー・タイプ %q です。グループ・ルール %q によりグループ %s(%s にアサイン済み)に追加されるはずですが、グループ・ルールはデフォルト以外のユーザー・タイプに対しては実行されません。",
+					"%s はカスタム・ユーザータイプ %q です。グループルール %q によりグループ %s(%s に割り当て済み)に追加されるはずですが、グループルールはデフォルト以外のユーザータイプに対しては実行されません。",
 					f.User.Login, name, r.Name, gid, app.Label)
-				fd.Evidence = append(fd.Evidence, Evidence{Kind: EvGroupRule, Label: T("Group rule", "グループ・ルール"),
+				fd.Evidence = append(fd.Evidence, Evidence{Kind: EvGroupRule, Label: T("Group rule", "グループルール"),
 					Value: r.Name + " (" + r.ID + "): " + r.Expression + " → " + gid,
 					Note:  T("the user is not in the group", "ユーザーはこのグループに所属していません")})
 				fd.Advice = T("Add the user to the group by hand (or change the user's type to the default); group rules will not do it.",
-					"ユーザーを手動でグループに追加してください(またはユーザー・タイプをデフォルトに変更)。グループ・ルールでは追加されません。")
+					"ユーザーを手動でグループに追加してください(またはユーザータイプをデフォルトに変更)。グループルールでは追加されません。")
 			}
 		}
 	}
@@ -548,9 +545,4 @@ func errString(err error) string {
 		return ""
 	}
 	return err.Error()
-}
-
-func isNoUserReturned(msg string) bool {
-	_, ok := noUserReturned(msg)
-	return ok
 }

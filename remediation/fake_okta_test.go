@@ -20,6 +20,7 @@ type fakeOkta struct {
 	types     []UserType
 	rules     []GroupRule
 	groups    []Group
+	conns     map[string]Connection // by app id; absent: UNKNOWN
 	errs      map[string]error
 	// logsUnfiltered makes SystemLog answer every event, as an Okta that ignored the
 	// filter would.
@@ -129,4 +130,14 @@ func (f *fakeOkta) ListAppGroups(_ context.Context, appID string) ([]AppGroup, e
 
 func (f *fakeOkta) ListUserGroups(context.Context, string) ([]Group, error) {
 	return f.groups, f.record("ListUserGroups")
+}
+
+func (f *fakeOkta) GetConnection(_ context.Context, appID string) (Connection, error) {
+	if err := f.record("GetConnection"); err != nil {
+		return Connection{}, err
+	}
+	if c, ok := f.conns[appID]; ok {
+		return c, nil
+	}
+	return Connection{Status: ConnectionUnknown}, nil
 }

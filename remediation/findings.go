@@ -21,6 +21,15 @@ const (
 	OktaUserNotActive     Code = "OKTA_USER_NOT_ACTIVE"
 	SyncErrorOther        Code = "SYNC_ERROR_OTHER"
 	Healthy               Code = "HEALTHY"
+
+	// Beyond the seeds: the failures admins meet most (docs/troubleshooting.md).
+	AppCredentialsInvalid          Code = "APP_CREDENTIALS_INVALID"
+	MatchingUserNotFound           Code = "MATCHING_USER_NOT_FOUND"
+	SaaSAccountConflict            Code = "SAAS_ACCOUNT_CONFLICT"
+	AssignedBeforeProvisioning     Code = "ASSIGNED_BEFORE_PROVISIONING"
+	AttributeRejected              Code = "ATTRIBUTE_REJECTED"
+	SaaSRateLimited                Code = "SAAS_RATE_LIMITED"
+	ProvisioningConnectionDisabled Code = "PROVISIONING_CONNECTION_DISABLED"
 )
 
 // Severity says how much a finding matters.
@@ -45,6 +54,9 @@ const (
 	EvGroupRule    = "group_rule"
 	EvGroups       = "groups"
 	EvAssignment   = "assignment"
+	EvConnection   = "connection"
+	EvAttribute    = "attribute"
+	EvAffected     = "affected"
 )
 
 // Evidence is one fact a finding rests on, quoted from Okta.
@@ -96,8 +108,17 @@ type Finding struct {
 	Plans    []PlanID   `json:"plans"`
 	// Advice is the next step when no plan applies, or what to know before running one.
 	Advice Text `json:"advice,omitzero"`
-	// Caveats are the seed-003 known issues that apply (CUSTOM_USER_TYPE).
+	// Caveats are the known issues of custom user types that apply (CUSTOM_USER_TYPE).
 	Caveats []Text `json:"caveats,omitempty"`
+	// Runbook is the fix when it is a person's work in the Admin Console or at the
+	// SaaS: the manual steps in order, each to be done and confirmed. Retry follows it.
+	Runbook []Text `json:"runbook,omitempty"`
+	// Retry is the plan that retries the user's provisioning once the runbook is done;
+	// empty when Okta retries by itself or nothing is to be retried.
+	Retry PlanID `json:"retry,omitempty"`
+	// AppWide says the cause lies in the app's integration, not in this user: every
+	// user of the app is affected, and fixing one user does nothing until it is fixed.
+	AppWide bool `json:"app_wide,omitempty"`
 }
 
 func (f Finding) String() string {

@@ -140,20 +140,3 @@ func TestAuditChain(t *testing.T) {
 		t.Errorf("removal not detected: %v", err)
 	}
 }
-
-func TestNoUserReturned(t *testing.T) {
-	for msg, want := range map[string]string{
-		"Automatic profile push of a@b.c to app Zoom failed: Error while trying to push profile update for a@b.c: No user returned for user 8dFq2xZ": "8dFq2xZ",
-		"No user returned for user 00abc.":    "00abc",
-		"No user returned for user  U123 ; x": "U123",
-	} {
-		if got, ok := noUserReturned(msg); !ok || got != want {
-			t.Errorf("noUserReturned(%q) = %q, %v; want %q", msg, got, ok, want)
-		}
-	}
-	for _, msg := range []string{"", "User account is inactive", "No user returned for user"} {
-		if _, ok := noUserReturned(msg); ok {
-			t.Errorf("noUserReturned(%q) matched", msg)
-		}
-	}
-}

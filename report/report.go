@@ -50,6 +50,11 @@ type JSONFinding struct {
 	Plans          []string               `json:"plans"`
 	Advice         string                 `json:"advice,omitempty"`
 	Caveats        []string               `json:"caveats,omitempty"`
+	// Runbook is a person's work in the Admin Console or the SaaS, in order; Retry is
+	// the plan that retries afterwards; AppWide says every user of the app is affected.
+	Runbook []string `json:"runbook,omitempty"`
+	Retry   string   `json:"retry,omitempty"`
+	AppWide bool     `json:"app_wide,omitempty"`
 }
 
 func jsonApp(a *remediation.App) *JSONApp {
@@ -81,7 +86,10 @@ func JSON(d remediation.Diagnosis, l remediation.Locale) JSONReport {
 			Code: string(f.Code), Severity: string(f.Severity), App: jsonApp(f.App),
 			Summary: f.Summary.In(l), SummaryI18n: f.Summary,
 			Evidence: []string{}, EvidenceDetail: f.Evidence, Plans: []string{},
-			Advice: f.Advice.In(l),
+			Advice: f.Advice.In(l), Retry: string(f.Retry), AppWide: f.AppWide,
+		}
+		for _, s := range f.Runbook {
+			jf.Runbook = append(jf.Runbook, s.In(l))
 		}
 		if jf.EvidenceDetail == nil {
 			jf.EvidenceDetail = []remediation.Evidence{}
@@ -135,6 +143,12 @@ func Text(w io.Writer, d remediation.Diagnosis, l remediation.Locale) error {
 		}
 		for _, p := range f.Plans {
 			fmt.Fprintf(&b, "  %s: %s (%s)\n", tr("Proposed fix", "対処案"), p.Title().In(l), p)
+		}
+		if len(f.Runbook) > 0 {
+			fmt.Fprintf(&b, "  %s:\n", tr("Manual steps", "手動で行う手順"))
+			for i, s := range f.Runbook {
+				fmt.Fprintf(&b, "    %d. %s\n", i+1, s.In(l))
+			}
 		}
 		if !f.Advice.IsZero() {
 			fmt.Fprintf(&b, "  %s: %s\n", tr("Next step", "次の手順"), f.Advice.In(l))

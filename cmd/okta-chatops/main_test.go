@@ -132,7 +132,7 @@ func TestDemo(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("demo exit %d: %s\n%s", code, stderr, stdout)
 	}
-	if !strings.Contains(stdout, "(9/9)") || strings.Count(stdout, "healed: the diagnosis is HEALTHY again") != 4 {
+	if !strings.Contains(stdout, "(11/11)") || strings.Count(stdout, "healed: the diagnosis is HEALTHY again") != 5 {
 		t.Errorf("demo transcript:\n%s", stdout)
 	}
 	// The manual Admin Console steps of the app without the Features API, with Done.
@@ -150,6 +150,10 @@ func TestDemo(t *testing.T) {
 			t.Fatalf("line %d: outcome before the last step:\n%s", i+1, stdout)
 		}
 	}
+	// The app-wide cause reaches Slack with its manual steps.
+	if !strings.Contains(stdout, "`APP_CREDENTIALS_INVALID`") || !strings.Contains(stdout, "*Manual steps:*\n      1. In the Admin Console, open Applications → Applications → Atlassian Cloud → Provisioning → Integration and click Edit.") {
+		t.Errorf("the app-wide cause or its manual steps are missing from the transcript:\n%s", stdout)
+	}
 }
 
 func TestDemoJapanese(t *testing.T) {
@@ -160,7 +164,7 @@ func TestDemoJapanese(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("demo exit %d: %s\n%s", code, stderr, stdout)
 	}
-	for _, want := range []string{"(9/9)", "ハッシュチェーンに不整合はありません", "管理コンソールでプロビジョニングを無効にし"} {
+	for _, want := range []string{"(11/11)", "ハッシュチェーンに不整合はありません", "管理コンソールでプロビジョニングを無効にし"} {
 		if !strings.Contains(stdout, want) {
 			t.Errorf("no %q in:\n%s", want, stdout)
 		}

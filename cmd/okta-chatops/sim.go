@@ -44,7 +44,7 @@ func runSim(ctx context.Context, e env) error {
 	fmt.Fprintf(e.stdout, "  export OKTA_ORG_URL=%s OKTA_ALLOW_HTTP=true OKTA_API_TOKEN=%s\n", s.URL, s.Token)
 	fmt.Fprintf(e.stdout, "  export SLACK_SCIM_URL=%s%s SLACK_SCIM_TOKEN=%s\n\n", s.URL, scimPath, s.SCIMToken)
 	fmt.Fprintln(e.stdout, "Seeded scenarios (try: okta-chatops diagnose USER APP):")
-	for _, sc := range oktasim.Scenarios() {
+	for _, sc := range append(oktasim.Scenarios(), oktasim.MoreScenarios()...) {
 		fmt.Fprintf(e.stdout, "  %-24s %-28s %-12q %s\n", sc.Name, sc.UserLogin, sc.AppLabel, sc.Title)
 	}
 	<-ctx.Done()

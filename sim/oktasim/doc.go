@@ -46,4 +46,10 @@
 //     is not SYNCHRONIZED.
 //   - Nothing is pushed for an Okta user that is not ACTIVE.
 //   - Group rules are evaluated only for users of the default user type (seed 003).
+//   - The failures beyond the articles are states of an app's integration that every
+//     push honours (causes.go): refused credentials (every push fails, and
+//     application.integration.authentication_failure is logged on the app), a
+//     disabled connection (nothing is pushed; connections/default says DISABLED), a
+//     rate limit, provisioning enabled after assignments, an unlinked conflicting
+//     SaaS account, a rejected attribute value. Each heals the way an admin heals it.
 package oktasim

@@ -37,6 +37,7 @@ func (o *Org) Handler() http.Handler {
 	mux.HandleFunc("GET /api/v1/apps/{app}/features", o.listFeatures)
 	mux.HandleFunc("GET /api/v1/apps/{app}/features/{name}", o.getFeature)
 	mux.HandleFunc("PUT /api/v1/apps/{app}/features/{name}", o.putFeature)
+	mux.HandleFunc("GET /api/v1/apps/{app}/connections/default", o.getConnection)
 	mux.HandleFunc("GET /api/v1/logs", o.listLogs)
 	mux.HandleFunc("POST /oauth2/v1/token", o.issueToken)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {

@@ -124,6 +124,9 @@ type Org struct {
 	shift       time.Duration // added to the clock while NewSeeded replays a story in the past
 	pending     int           // scheduled provisioning tasks not yet applied
 	idle        chan struct{} // closed when pending drops to 0
+
+	// causes holds the injected integration failures per app id (causes.go).
+	causes map[string]*appCause
 }
 
 // task is provisioning work due at a (real) time; one worker applies tasks in FIFO

@@ -91,6 +91,9 @@ func (o *Org) push(a *app, userID string, gen int) {
 	if au == nil || au.gen != gen || u == nil {
 		return // unassigned or superseded meanwhile
 	}
+	if o.causeFailure(a, u, au) {
+		return // the app's integration failed it (causes.go)
+	}
 	allowed := a.creating() || (au.externalID != "" && a.provisioning && a.caps.Profile == Enabled)
 	if !allowed || u.status != statusActive {
 		if au.syncState == syncSyncing {

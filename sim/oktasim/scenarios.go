@@ -30,8 +30,13 @@ const (
 	LabelWiki   = "Acme Wiki"
 )
 
-// Scenarios returns the seeded scenarios NewSeeded builds, each on its own user.
+// Scenarios returns the seeded scenarios NewSeeded builds, each on its own user, that
+// the demo plays (MoreScenarios lists the others).
 func Scenarios() []Scenario {
+	return append(seedScenarios(), causeScenarios()...)
+}
+
+func seedScenarios() []Scenario {
 	return []Scenario{
 		{Name: "stale_external_id", UserLogin: "alice@example.com", AppLabel: LabelZoom,
 			Title:   "Zoom account deleted on the SaaS side; Okta still pushes to the old external ID",
@@ -245,6 +250,8 @@ func (s *seeder) build() error {
 	s.ago(20 * time.Minute)
 	s.do(o.PushProfile(slack, ivan))
 	s.do(o.PushProfile(zoom, judy))
+	s.settle()
+	s.buildCauses(slack)
 	s.settle()
 	if s.err != nil {
 		return s.err
