@@ -31,6 +31,11 @@ const (
 	ActionShowEvidence = "show_evidence"
 	// ActionCancelRun stops a run that is under way and undoes what it did.
 	ActionCancelRun = "cancel_run"
+	// ActionDiagnoseUser diagnoses one user of an alert (value: DiagnoseValue).
+	ActionDiagnoseUser = "diagnose_user"
+	// ActionProposeBulk proposes one bulk fix for the users of an incident (value:
+	// BulkValue).
+	ActionProposeBulk = "propose_bulk"
 	// CallbackRejectRun is the reject modal's callback ID; its input is reasonBlock/reasonAction.
 	CallbackRejectRun = "reject_run"
 	reasonBlock       = "reason"

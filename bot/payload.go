@@ -63,6 +63,60 @@ func DecodeEvidenceValue(s string) (EvidenceValue, error) {
 	return EvidenceValue{UserID: user, AppID: app}, nil
 }
 
+// DiagnoseValue is the diagnose_user button's value in an alert: "<Okta user ID>:<Okta
+// app ID>".
+type DiagnoseValue struct {
+	UserID string
+	AppID  string
+}
+
+// Encode renders the value.
+func (v DiagnoseValue) Encode() string { return v.UserID + ":" + v.AppID }
+
+// DecodeDiagnoseValue reads a diagnose_user value: two Okta IDs.
+func DecodeDiagnoseValue(s string) (DiagnoseValue, error) {
+	user, app, ok := strings.Cut(s, ":")
+	if !ok || !isOktaID(user) || !isOktaID(app) {
+		return DiagnoseValue{}, badPayload(ActionDiagnoseUser, s)
+	}
+	return DiagnoseValue{UserID: user, AppID: app}, nil
+}
+
+// BulkValue is the propose_bulk button's value: "<plan>:<incident ID>" (it begins
+// with the plan ID and a colon). The users are the incident's, read from the store:
+// hundreds of IDs would not fit Slack's 2,000 characters.
+type BulkValue struct {
+	Plan       remediation.PlanID
+	IncidentID string
+}
+
+// Encode renders the value.
+func (v BulkValue) Encode() string { return string(v.Plan) + ":" + v.IncidentID }
+
+// DecodeBulkValue reads a propose_bulk value: a known plan and an incident ID.
+func DecodeBulkValue(s string) (BulkValue, error) {
+	plan, id, ok := strings.Cut(s, ":")
+	v := BulkValue{Plan: remediation.PlanID(plan), IncidentID: id}
+	if !ok || !v.Plan.Known() || !isIncidentID(id) {
+		return BulkValue{}, badPayload(ActionProposeBulk, s)
+	}
+	return v, nil
+}
+
+// isIncidentID: "inc-" and 16 lower-case hex digits (remediation.IncidentID).
+func isIncidentID(s string) bool {
+	rest, ok := strings.CutPrefix(s, "inc-")
+	if !ok || len(rest) != 16 {
+		return false
+	}
+	for _, c := range []byte(rest) {
+		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f') {
+			return false
+		}
+	}
+	return true
+}
+
 // RunValue is the value of approve_run, reject_run and cancel_run: the run ID alone.
 type RunValue struct{ RunID string }
 

@@ -21,6 +21,8 @@ func TestPayloadFormats(t *testing.T) {
 		{RunValue{RunID: testRunID}.Encode(), testRunID},
 		{StepValue{RunID: testRunID, Step: 3}.Encode(), testRunID + ":3"},
 		{RejectMetadata{RunID: testRunID, Channel: "C0OPS"}.Encode(), testRunID + "|C0OPS"},
+		{DiagnoseValue{UserID: testUserID, AppID: testAppID}.Encode(), testUserID + ":" + testAppID},
+		{BulkValue{Plan: remediation.PlanReassign, IncidentID: "inc-0123456789abcdef"}.Encode(), "reassign:inc-0123456789abcdef"},
 	} {
 		if c.got != c.want {
 			t.Errorf("encoded %q, want %q", c.got, c.want)
@@ -29,7 +31,7 @@ func TestPayloadFormats(t *testing.T) {
 	for _, c := range []struct{ got, want string }{
 		{ActionProposePlan, "propose_plan"}, {ActionApproveRun, "approve_run"}, {ActionRejectRun, "reject_run"},
 		{ActionConfirmStep, "confirm_step"}, {ActionShowEvidence, "show_evidence"}, {ActionCancelRun, "cancel_run"},
-		{CallbackRejectRun, "reject_run"},
+		{CallbackRejectRun, "reject_run"}, {ActionDiagnoseUser, "diagnose_user"}, {ActionProposeBulk, "propose_bulk"},
 	} {
 		if c.got != c.want {
 			t.Errorf("action ID %q, want %q", c.got, c.want)
@@ -44,6 +46,8 @@ func TestPayloadDecodeRejectsWhatTheBotNeverMakes(t *testing.T) {
 		"run":      {"", "run-x", "run-ABCDEFGHIJKLMNOP", testRunID + " ", "<!channel>"},
 		"step":     {"", testRunID, testRunID + ":", testRunID + ":0", testRunID + ":-1", testRunID + ":+3", testRunID + ":03", "run-x:3", testRunID + ":3:4"},
 		"reject":   {"", testRunID, "run-x|C1", testRunID + "|C1|C2"},
+		"diagnose": {"", "00u1", ":0oa1", "00u1:", "00u1:0oa1:x"},
+		"bulk":     {"", "reassign", "reassign:", "drop:inc-0123456789abcdef", "reassign:inc-0123", "reassign:inc-0123456789ABCDEF", "reassign:inc-0123456789abcdef:x"},
 	}
 	decode := map[string]func(string) error{
 		"propose":  func(s string) error { _, err := DecodeProposeValue(s); return err },
@@ -51,6 +55,8 @@ func TestPayloadDecodeRejectsWhatTheBotNeverMakes(t *testing.T) {
 		"run":      func(s string) error { _, err := DecodeRunValue(ActionApproveRun, s); return err },
 		"step":     func(s string) error { _, err := DecodeStepValue(s); return err },
 		"reject":   func(s string) error { _, err := DecodeRejectMetadata(s); return err },
+		"diagnose": func(s string) error { _, err := DecodeDiagnoseValue(s); return err },
+		"bulk":     func(s string) error { _, err := DecodeBulkValue(s); return err },
 	}
 	for kind, values := range bad {
 		for _, v := range values {
@@ -88,6 +94,26 @@ func TestPayloadRoundTrips(t *testing.T) {
 			t.Errorf("reject metadata: %+v %v", got, err)
 		}
 	}
+}
+
+func TestAlertPayloadRoundTrips(t *testing.T) {
+	dv := DiagnoseValue{UserID: testUserID, AppID: testAppID}
+	if got, err := DecodeDiagnoseValue(dv.Encode()); err != nil || got != dv {
+		t.Errorf("diagnose: %+v %v", got, err)
+	}
+	bv := BulkValue{Plan: remediation.PlanResetExternalID, IncidentID: remediation.IncidentID("0oa1", "STALE_EXTERNAL_ID", "x")}
+	if got, err := DecodeBulkValue(bv.Encode()); err != nil || got != bv {
+		t.Errorf("bulk: %+v %v", got, err)
+	}
+}
+
+func FuzzDecodeBulkValue(f *testing.F) {
+	f.Add("reassign:inc-0123456789abcdef")
+	f.Fuzz(func(t *testing.T, s string) {
+		if v, err := DecodeBulkValue(s); err == nil && v.Encode() != s {
+			t.Errorf("%q decoded to %+v, which encodes to %q", s, v, v.Encode())
+		}
+	})
 }
 
 // Whatever arrives, a decoder either refuses it or returns what encodes back to

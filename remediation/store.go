@@ -75,6 +75,7 @@ type CaseStore interface {
 type Store interface {
 	EngineStore
 	CaseStore
+	IncidentStore
 
 	// Once reports whether key is seen for the first time within ttl (dedupe of clicks,
 	// envelopes and retries across replicas). Only one caller gets true.

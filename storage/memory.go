@@ -26,16 +26,17 @@ type MemoryOptions struct {
 type MemoryStore struct {
 	now func() time.Time
 
-	mu      sync.Mutex
-	runs    map[string]memRun
-	audit   []memEntry
-	head    chainHead
-	leases  map[string]lease // locks ("lock:<key>") and Once keys ("once:<key>")
-	sweepAt int
-	tasks   map[string]remediation.Task // by taskMember
-	cursors map[string]string
-	hits    map[string]window
-	kept    map[string]keptDiagnosis // by Okta user ID
+	mu        sync.Mutex
+	runs      map[string]memRun
+	audit     []memEntry
+	head      chainHead
+	leases    map[string]lease // locks ("lock:<key>") and Once keys ("once:<key>")
+	sweepAt   int
+	tasks     map[string]remediation.Task // by taskMember
+	cursors   map[string]string
+	hits      map[string]window
+	kept      map[string]keptDiagnosis // by Okta user ID
+	incidents map[string]memRun        // by incident ID
 }
 
 // window is a fixed-window counter of Hit.

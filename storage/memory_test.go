@@ -42,6 +42,7 @@ func newMemoryHarness(t *testing.T) harness {
 
 func TestMemoryStore(t *testing.T) {
 	testStore(t, newMemoryHarness)
+	testIncidents(t, newMemoryHarness)
 }
 
 // Redis proves the same with PTTL (TestRedisStore); here the clock is ours to move.

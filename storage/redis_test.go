@@ -66,7 +66,7 @@ func TestRedisStore(t *testing.T) {
 		}
 	}
 
-	t.Run("contract", func(t *testing.T) { testStore(t, newHarness) })
+	t.Run("contract", func(t *testing.T) { testStore(t, newHarness); testIncidents(t, newHarness) })
 
 	t.Run("index sets hold exactly the current state", func(t *testing.T) {
 		h := newHarness(t)
