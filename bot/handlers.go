@@ -51,7 +51,7 @@ func (b *Bot) handleSlash(ctx context.Context, sc slack.SlashCommand) {
 		b.answer(ctx, sc, msgWrongChannel(b.cfg.Channels).In(l))
 		return
 	}
-	if err := b.eng.Policy.MayRequest(ctx, sc.UserID); err != nil {
+	if err := b.eng.Policy().MayRequest(ctx, sc.UserID); err != nil {
 		b.cfg.Metrics.Command(name, "refused")
 		b.refuse(ctx, sc.UserID, sc.ChannelID, sc.Command, err)
 		b.answer(ctx, sc, b.errText(err, l))
@@ -318,7 +318,7 @@ func (b *Bot) handleInteraction(ctx context.Context, cb slack.InteractionCallbac
 
 // showEvidence sends a diagnosis with its evidence privately to an allowed person.
 func (b *Bot) showEvidence(ctx context.Context, channel, user, value string, l remediation.Locale) error {
-	if err := b.eng.Policy.MayRequest(ctx, user); err != nil {
+	if err := b.eng.Policy().MayRequest(ctx, user); err != nil {
 		return err
 	}
 	userID, appID, _ := strings.Cut(value, ":")
@@ -358,7 +358,7 @@ func (b *Bot) propose(ctx context.Context, channel, user, value, responseURL str
 		affected, _ = b.people.LookupByEmail(ctx, d.User.Email) // best effort: used to refuse self-approval
 	}
 	manager := ""
-	if b.eng.Policy.Rule(plan).Manager {
+	if b.eng.Policy().Rule(plan).Manager {
 		manager = b.managerOf(ctx, user)
 	}
 	// Asked in a direct message: the approval request goes to the first allowed channel,
@@ -371,7 +371,7 @@ func (b *Bot) propose(ctx context.Context, channel, user, value, responseURL str
 	if err != nil {
 		return err
 	}
-	fallback, blocks := requestBlocks(&r, b.eng.Policy.Rule(r.Plan).Risk, b.cfg.Locale)
+	fallback, blocks := requestBlocks(&r, b.eng.Policy().Rule(r.Plan).Risk, b.cfg.Locale)
 	_, ts, err := b.api.PostMessageContext(ctx, r.Origin.Channel, slack.MsgOptionText(fallback, false), slack.MsgOptionBlocks(blocks...))
 	if err != nil {
 		// Not in the channel: post it where the click came from. The run is saved; the
@@ -433,7 +433,7 @@ func (b *Bot) openReject(ctx context.Context, triggerID, channel, user, runID st
 	if err != nil {
 		return err
 	}
-	if err := b.eng.Policy.MayDecide(ctx, &r, user, b.cfg.Clock().UTC()); err != nil {
+	if err := b.eng.Policy().MayDecide(ctx, &r, user, b.cfg.Clock().UTC()); err != nil {
 		return err
 	}
 	if _, err := b.api.OpenViewContext(ctx, triggerID, rejectModal(runID, channel, l)); err != nil {

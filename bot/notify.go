@@ -58,7 +58,7 @@ func (b *Bot) postNote(ctx context.Context, n note) {
 	case remediation.AuditApproved, remediation.AuditRejected, remediation.AuditExpired, remediation.AuditCancelled,
 		remediation.AuditResumed,
 		remediation.AuditReplanned, remediation.AuditVerified, remediation.AuditFailed, remediation.AuditCompensated:
-		fallback, blocks := requestBlocks(r, b.eng.Policy.Rule(r.Plan).Risk, l)
+		fallback, blocks := requestBlocks(r, b.eng.Policy().Rule(r.Plan).Risk, l)
 		if _, _, _, err := b.api.UpdateMessageContext(ctx, r.Origin.Channel, r.Origin.ThreadTS,
 			slack.MsgOptionText(fallback, false), slack.MsgOptionBlocks(blocks...)); err != nil {
 			log.WarnContext(ctx, "updating the request message", "err", err)

@@ -40,13 +40,13 @@ type PlanRule struct {
 // Policy decides who may approve which plan, how many must, and for how long a request
 // stands. It knows nothing of Slack beyond its IDs.
 type Policy struct {
-	// Approvers is OKTA_CHATOPS_APPROVERS: the default approver set.
+	// Approvers is the default approver set (from the configuration).
 	Approvers []string
 	// TTL is APPROVAL_TTL: the default expiry of a request.
 	TTL time.Duration
 	// Plans overrides the defaults per plan (the policy file).
 	Plans map[PlanID]PlanRule
-	// Requesters is OKTA_CHATOPS_REQUESTERS (and the policy file): who may diagnose,
+	// Requesters (from the configuration and the policy file) are who may diagnose,
 	// propose fixes and read the audit trail. Empty means the approvers only — never
 	// everyone.
 	Requesters []string
@@ -150,7 +150,7 @@ func (p *Policy) MayRequest(ctx context.Context, user string) error {
 		}
 	}
 	return &Refusal{
-		Reason:    T("You are not allowed to use okta-chatops: it shows people's Okta data and changes production apps. Ask one of these people to add you to OKTA_CHATOPS_REQUESTERS, or to run it for you.", "okta-chatops を利用する権限がありません(Okta の個人データを表示し、本番アプリを変更するため)。OKTA_CHATOPS_REQUESTERS への追加、または代理での実行を次の担当者に依頼してください。"),
+		Reason:    T("You are not allowed to use okta-chatops: it shows people's Okta data and changes production apps. Ask one of these people to add you to the requesters, or to run it for you.", "okta-chatops を利用する権限がありません(Okta の個人データを表示し、本番アプリを変更するため)。利用者(リクエスター)への追加、または代理での実行を次の担当者に依頼してください。"),
 		Approvers: approvers,
 	}
 }
