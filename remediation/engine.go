@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"strconv"
+	"sync"
 	"time"
 )
 
@@ -19,7 +20,8 @@ import (
 // Its files follow the questions it answers: planning.go (what would the fix do, on
 // which snapshot), decide.go (who decided what: approve, reject, cancel, confirm),
 // execute.go (doing and undoing steps), verify.go (did it work), worker.go (claim →
-// handle → sweep).
+// handle → sweep, leases and their heartbeat), offline.go (when the store cannot be
+// written).
 //
 // An Engine is built once by NewEngine and never changed afterwards.
 type Engine struct {
@@ -35,6 +37,11 @@ type Engine struct {
 	log       *slog.Logger
 	owner     string
 	opts      EngineOptions
+
+	// mu guards held: the runs this engine keeps in memory because the store could not
+	// be written (offline.go).
+	mu   sync.Mutex
+	held map[string]*offlineRun
 }
 
 // EngineDeps are the ports an Engine works through.
@@ -63,8 +70,10 @@ type EngineDeps struct {
 type EngineOptions struct {
 	// Owner identifies this engine in leases (default DefaultOwner()).
 	Owner string
-	// Lease is how long a run stays with the engine working it without a write
-	// (default 30s): after it lapses another engine resumes the run.
+	// Lease is how long a run stays with the engine working it without a renewal
+	// (default 5s). The engine renews it every Lease/3 while it works the run (the
+	// heartbeat, worker.go), so a lease lapses only when its engine died or lost the
+	// store: then another engine resumes the run at its next sweep.
 	Lease time.Duration
 	// VerifyTimeout bounds verification (VERIFY_TIMEOUT, default 5m); VerifyEvery is
 	// the poll interval (default 5s, at least five polls within VerifyTimeout).
@@ -94,7 +103,7 @@ func (o EngineOptions) withDefaults() EngineOptions {
 	if o.Owner == "" {
 		o.Owner = DefaultOwner()
 	}
-	def(&o.Lease, 30*time.Second)
+	def(&o.Lease, 5*time.Second)
 	def(&o.VerifyTimeout, 5*time.Minute)
 	def(&o.VerifyEvery, 5*time.Second)
 	o.VerifyEvery = min(o.VerifyEvery, o.VerifyTimeout/5)
@@ -144,6 +153,7 @@ func NewEngine(deps EngineDeps, opts EngineOptions) (*Engine, error) {
 		oktaCalls: deps.OktaCalls, saasCalls: deps.SaaSCalls,
 		policy: deps.Policy, notifier: deps.Notifier, observer: deps.Observer,
 		clock: deps.Clock, log: log, owner: opts.Owner, opts: opts,
+		held: map[string]*offlineRun{},
 	}, nil
 }
 

@@ -17,14 +17,19 @@ import (
 var errLostLease = errors.New("run taken over by another engine")
 
 // save persists r (extending this engine's lease) with its audit events, then tells
-// the notifier.
+// the notifier. A store that cannot be written after a few tries gives a *storeError;
+// a run that is offline (offline.go) is kept in memory instead.
 func (e *Engine) save(ctx context.Context, r *Run, evs ...AuditEvent) error {
 	now := e.now()
 	r.UpdatedAt = now
 	if r.Owner == e.owner && !r.State.Terminal() {
 		r.LeaseUntil = now.Add(e.opts.Lease)
 	}
-	err := e.store.UpdateRun(ctx, r, evs...)
+	if e.keepOffline(r, evs) {
+		e.notify(ctx, *r, evs...)
+		return nil
+	}
+	err := e.updateRetrying(ctx, r, evs)
 	if errors.Is(err, ErrConflict) {
 		// While an engine owns a run, the only other writers are a cancel request and
 		// its own heartbeat: adopt them and write again. Anything else means the run
@@ -34,16 +39,47 @@ func (e *Engine) save(ctx context.Context, r *Run, evs ...AuditEvent) error {
 			return errLostLease
 		}
 		r.Version, r.CancelRequested = cur.Version, cur.CancelRequested
-		err = e.store.UpdateRun(ctx, r, evs...)
+		err = e.updateRetrying(ctx, r, evs)
 	}
 	if err != nil {
 		if errors.Is(err, ErrConflict) {
 			return errLostLease
 		}
-		return fmt.Errorf("saving run %s: %w", r.ID, err)
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		return &storeError{err: fmt.Errorf("saving run %s: %w", r.ID, err)}
 	}
 	e.notify(ctx, *r, evs...)
 	return nil
+}
+
+// storeError is a store that could not be written, after retries.
+type storeError struct{ err error }
+
+func (s *storeError) Error() string { return s.err.Error() }
+func (s *storeError) Unwrap() error { return s.err }
+
+// updateRetrying writes r, trying again a few times (StoreRetry apart) when the store
+// fails for another reason than a conflict: a blip of the store must not stop a run.
+func (e *Engine) updateRetrying(ctx context.Context, r *Run, evs []AuditEvent) error {
+	var err error
+	for try := 0; try < 3; try++ {
+		if try > 0 {
+			t := time.NewTimer(e.opts.StoreRetry)
+			select {
+			case <-ctx.Done():
+				t.Stop()
+				return ctx.Err()
+			case <-t.C:
+			}
+		}
+		err = e.store.UpdateRun(ctx, r, evs...)
+		if err == nil || errors.Is(err, ErrConflict) || errors.Is(err, ErrNotFound) || ctx.Err() != nil {
+			return err
+		}
+	}
+	return err
 }
 
 // release gives up the run's locks once it has ended.
@@ -74,6 +110,8 @@ func (e *Engine) advance(ctx context.Context, runID string) error {
 		return nil
 	case r.Owner != "" && r.Owner != e.owner && now.Before(r.LeaseUntil):
 		return nil // another engine is working it
+	case e.isOffline(runID):
+		return nil // this engine holds it in memory until the store takes it back
 	}
 	var evs []AuditEvent
 	if r.State == StateApproved {
@@ -83,7 +121,7 @@ func (e *Engine) advance(ctx context.Context, runID string) error {
 		ev.Detail = "previous engine " + r.Owner + " stopped; resuming at step " + fmt.Sprint(r.Cursor+1)
 		evs = append(evs, ev)
 	}
-	r.Owner = e.owner
+	r.Owner, r.RetryAt = e.owner, time.Time{}
 	if err := e.save(ctx, &r, evs...); err != nil {
 		if errors.Is(err, errLostLease) {
 			return nil
@@ -105,13 +143,18 @@ func (e *Engine) advance(ctx context.Context, runID string) error {
 			return err
 		}
 	}
+	stop := e.heartbeat(ctx, runID)
 	err = e.run(ctx, &r)
+	stop()
+	var se *storeError
 	switch {
 	case errors.Is(err, errLostLease):
 		return nil
 	case errors.Is(err, context.Canceled):
 		e.handBack(ctx, runID)
 		return nil
+	case errors.As(err, &se):
+		return e.goOffline(ctx, &r, se)
 	}
 	return err
 }
@@ -194,11 +237,12 @@ func (e *Engine) takePause(ctx context.Context, r *Run) (bool, error) {
 		evs = append(evs, ev)
 	}
 	r.LeaseUntil = e.now() // let whoever claims the next task take it
+	r.RetryAt = e.now().Add(e.opts.QueueRetry)
 	if err := e.store.UpdateRun(ctx, r, evs...); err != nil {
 		return false, errLostLease
 	}
 	e.notify(ctx, *r, evs...)
-	return false, e.sched.Schedule(ctx, Task{Kind: TaskAdvance, RunID: r.ID, Due: e.now().Add(e.opts.QueueRetry)})
+	return false, e.sched.Schedule(ctx, Task{Kind: TaskAdvance, RunID: r.ID, Due: r.RetryAt})
 }
 
 // stepOne does the step at the cursor. wait is true when the run must wait (a manual
@@ -242,10 +286,11 @@ func (e *Engine) stepOne(ctx context.Context, r *Run, defs map[StepKind]stepDef)
 		ev := e.stepEvent(r, AuditStepFailed, i)
 		fillOkta(&ev, err)
 		ev.Detail = fmt.Sprintf("attempt %d failed, retrying in %s: %v", s.Attempts, e.backoff(s.Attempts), err)
+		r.RetryAt = e.now().Add(e.backoff(s.Attempts))
 		if err := e.save(ctx, r, ev); err != nil {
 			return true, err
 		}
-		return true, e.sched.Schedule(ctx, Task{Kind: TaskAdvance, RunID: r.ID, Due: e.now().Add(e.backoff(s.Attempts))})
+		return true, e.sched.Schedule(ctx, Task{Kind: TaskAdvance, RunID: r.ID, Due: r.RetryAt})
 	default:
 		e.observeStep(s, "failed")
 		end := e.now()
@@ -360,34 +405,75 @@ func (e *Engine) compensateOne(ctx context.Context, r *Run, defs map[StepKind]st
 	return false, nil
 }
 
-// compensationTrouble handles an undo that failed: transient troubles are retried
-// for as long as it takes (provisioning must come back); a permanent one ends the run
-// failed with the exact state to restore by hand.
+// compensationTrouble handles an undo that failed. Provisioning must come back and
+// the user must not stay unassigned, so an undo is retried with back-off for as long as
+// it takes, whatever the error: a transient one quietly; after a permanent one (a
+// revoked token, say) the run owes the undo, says so loudly once (Run.Alert: the exact
+// settings to restore by hand, who is left unassigned), stays open on the sweep's books
+// across restarts, completes by itself once Okta accepts the calls again, or ends when
+// a person marks it handled (MarkHandled).
 func (e *Engine) compensationTrouble(ctx context.Context, r *Run, i int, err error) (bool, error) {
 	s := &r.Steps[i]
 	s.Attempts++
-	ev := e.stepEvent(r, AuditStepFailed, i)
-	fillOkta(&ev, err)
-	if IsRetryable(err) {
-		ev.Detail = "undo failed, retrying: " + err.Error()
-		if err := e.save(ctx, r, ev); err != nil {
-			return true, err
-		}
-		return true, e.sched.Schedule(ctx, Task{Kind: TaskAdvance, RunID: r.ID, Due: e.now().Add(e.backoff(min(s.Attempts, 8)))})
+	r.RetryAt = e.now().Add(e.backoff(s.Attempts))
+	var evs []AuditEvent
+	if s.Attempts == 1 || !IsRetryable(err) && r.OwedSince.IsZero() {
+		ev := e.stepEvent(r, AuditStepFailed, i)
+		fillOkta(&ev, err)
+		ev.Detail = fmt.Sprintf("undo failed, retrying in %s: %v", e.backoff(s.Attempts), err)
+		evs = append(evs, ev)
 	}
-	r.State = StateFailed
-	r.Error = fmt.Sprintf("undoing step %d (%s) failed: %v", i+1, s.Kind, err)
-	r.Outcome = T("The fix failed and could not be fully undone: a person must finish it.", "対処に失敗し、完全には元に戻せませんでした。手動での対応が必要です。")
-	if r.ProvisioningPaused && r.Snapshot.Provisioning != nil {
-		r.Outcome = Tf("PROVISIONING IS STILL OFF on %s: restore it by hand to %s.", "%s のプロビジョニングがオフのままです。手動で %s に戻してください。",
-			r.Target.AppLabel, r.Snapshot.Provisioning.Capabilities.Describe())
+	if !IsRetryable(err) && r.OwedSince.IsZero() {
+		r.OwedSince = e.now()
+		r.Alert = owedAlert(r, err)
+		ev := e.event(r, AuditAlert, e.actor())
+		ev.Detail = r.Alert.EN
+		evs = append(evs, ev)
+		e.log.ErrorContext(ctx, "a run owes an undo it cannot make; retrying with back-off", "run_id", r.ID,
+			"provisioning_paused", r.ProvisioningPaused, "left_unassigned", r.leftUnassigned(), "err", err)
 	}
-	ev.Detail = r.Error
-	if err := e.save(ctx, r, ev, e.event(r, AuditFailed, e.actor())); err != nil {
+	if err := e.save(ctx, r, evs...); err != nil {
 		return true, err
 	}
-	e.release(ctx, r)
+	if err := e.sched.Schedule(ctx, Task{Kind: TaskAdvance, RunID: r.ID, Due: r.RetryAt}); err != nil {
+		e.log.WarnContext(ctx, "scheduling the retry of an undo (the sweep will find it)", "run_id", r.ID, "err", err)
+	}
 	return true, nil
+}
+
+// owedAlert says what a run leaves undone and how to put it back by hand.
+func owedAlert(r *Run, err error) Text {
+	out := Tf("The fix on %s for %s failed and could not be undone (%v). The bot retries with back-off until Okta accepts the calls again.",
+		"%s の %s に対する対処が失敗し、元に戻せませんでした(%v)。Okta が呼び出しを受け付けるようになるまで、ボットが間隔を空けて再試行します。",
+		r.Target.AppLabel, r.Target.UserLogin, err)
+	if r.ProvisioningPaused && r.Snapshot.Provisioning != nil {
+		out = Tf("%s PROVISIONING TO %s IS STILL PAUSED. To restore it by hand: Admin Console → Applications → %s → Provisioning → To App: %s.",
+			"%s %s へのプロビジョニングは一時停止したままです。手動で戻す場合: 管理コンソール → [アプリケーション] → %s → [プロビジョニング] → [To App(アプリへ)]: %s。",
+			out, r.Target.AppLabel, r.Target.AppLabel, r.Snapshot.Provisioning.Capabilities.Describe())
+	}
+	if r.leftUnassigned() {
+		out = Tf("%s %s IS LEFT UNASSIGNED from %s: assign it again (Admin Console → Applications → %s → Assignments).",
+			"%s %s は %s への割り当てが解除されたままです。再度割り当ててください(管理コンソール → [アプリケーション] → %s → [割り当て])。",
+			out, r.Target.UserLogin, r.Target.AppLabel, r.Target.AppLabel)
+	}
+	return Tf("%s Once done by hand, mark the run handled.", "%s 手動で対応した場合は、この実行を対応済みにしてください。", out)
+}
+
+// leftUnassigned reports whether the run unassigned the user and nothing assigned them
+// again yet.
+func (r *Run) leftUnassigned() bool {
+	unassigned := false
+	for _, s := range r.Steps {
+		switch s.Kind {
+		case StepUnassign:
+			unassigned = s.Status == StepDone || s.Status == StepRunning
+		case StepAssign, StepExternalIDNull, StepExternalIDSet:
+			if s.Status == StepDone {
+				unassigned = false
+			}
+		}
+	}
+	return unassigned
 }
 
 func (e *Engine) finishCompensation(ctx context.Context, r *Run) error {
@@ -400,6 +486,7 @@ func (e *Engine) finishCompensation(ctx context.Context, r *Run) error {
 		r.State = StateCompensated
 		r.Outcome = Tf("The fix failed (%s); every step done was undone and provisioning restored.", "対処に失敗しました(%s)。実行済みの手順はすべて元に戻し、プロビジョニング設定も復元しました。", r.Error)
 	}
+	r.RetryAt = time.Time{}
 	ev.Detail = r.Error
 	if err := e.save(ctx, r, ev); err != nil {
 		return err

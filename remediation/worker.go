@@ -2,6 +2,7 @@ package remediation
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -36,15 +37,21 @@ func (e *Engine) Handle(ctx context.Context, t Task) error {
 }
 
 // Sweep finds runs that need work nobody has scheduled: runs whose engine died (their
-// lease lapsed) and approval requests past their expiry. Run it at start-up and
-// periodically on every replica.
+// lease lapsed; a run waiting out a back-off is due at its RetryAt) and approval
+// requests past their expiry. It first hands back to the store the runs this engine
+// holds in memory (offline.go). Run it at start-up and periodically on every replica:
+// the takeover time after a replica dies is at most Lease plus the sweep interval.
 func (e *Engine) Sweep(ctx context.Context) error {
+	e.tendOffline(ctx)
 	now := e.now()
 	runs, err := e.store.ListRuns(ctx, RunFilter{States: []RunState{StateApproved, StateRunning, StateVerifying, StateAwaitingApproval}})
 	if err != nil {
 		return fmt.Errorf("sweep: %w", err)
 	}
 	for _, r := range runs {
+		if e.isOffline(r.ID) {
+			continue
+		}
 		var t Task
 		switch {
 		case r.State == StateAwaitingApproval && !now.Before(r.ExpiresAt):
@@ -62,6 +69,9 @@ func (e *Engine) Sweep(ctx context.Context) error {
 			continue
 		case (r.State == StateRunning || r.State == StateApproved) && now.After(r.LeaseUntil):
 			t = Task{Kind: TaskAdvance, RunID: r.ID, Due: now}
+			if r.RetryAt.After(now) {
+				t.Due = r.RetryAt // a back-off: not before it is due
+			}
 		default:
 			continue
 		}
@@ -70,6 +80,39 @@ func (e *Engine) Sweep(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// heartbeat renews the lease of a run this engine works, every Lease/3, until stop is
+// called (stop waits for it to end). A renewal is a compare-and-swap on the stored run
+// that changes only LeaseUntil; the step loop's own writes adopt it (save). A beat that
+// loses a race is skipped: the next one comes soon.
+func (e *Engine) heartbeat(ctx context.Context, runID string) (stop func()) {
+	hctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		tick := time.NewTicker(max(e.opts.Lease/3, time.Millisecond))
+		defer tick.Stop()
+		for {
+			select {
+			case <-hctx.Done():
+				return
+			case <-tick.C:
+			}
+			r, err := e.store.GetRun(hctx, runID)
+			if err != nil || r.Owner != e.owner || r.State.Terminal() || e.isOffline(runID) {
+				continue
+			}
+			r.LeaseUntil = e.now().Add(e.opts.Lease)
+			if err := e.store.UpdateRun(hctx, &r); err != nil && hctx.Err() == nil && !errors.Is(err, ErrConflict) {
+				e.log.WarnContext(hctx, "renewing a run's lease", "run_id", runID, "err", err)
+			}
+		}
+	}()
+	return func() {
+		cancel()
+		<-done
+	}
 }
 
 // Work claims and handles due tasks until ctx ends, and sweeps every sweepEvery. poll

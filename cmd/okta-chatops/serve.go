@@ -138,7 +138,9 @@ func (s *service) run(ctx context.Context, e env) error {
 		defer cancel()
 		return srv.Shutdown(sctx)
 	})
-	g.Go(func() error { return s.eng.Work(gctx, 200*time.Millisecond, 10*time.Second, 4) })
+	// Sweeping every second keeps the takeover of a dead replica's run within the
+	// engine's lease (5s) plus a second.
+	g.Go(func() error { return s.eng.Work(gctx, 200*time.Millisecond, time.Second, 4) })
 	g.Go(func() error { return s.bot.Run(gctx) })
 	e.log.Info("okta-chatops serving", "http_addr", ln.Addr().String(), "okta_org", s.cfg.OktaOrgURL, "locale", s.cfg.Locale, "redis", s.cfg.RedisURL != "")
 	err = g.Wait()
