@@ -36,11 +36,11 @@ func (e *Engine) verify(ctx context.Context, runID string) error {
 	now := e.now()
 	switch {
 	case err != nil && IsRetryable(err) && now.Before(r.VerifyDeadline):
-		return e.sched.Schedule(ctx, Task{Kind: TaskVerify, RunID: r.ID, Due: now.Add(e.opts.VerifyEvery)})
+		return e.pollAgain(ctx, &r)
 	case err != nil:
 		ok, why = false, "verification could not read Okta: "+err.Error()
 	case !ok && now.Before(r.VerifyDeadline):
-		return e.sched.Schedule(ctx, Task{Kind: TaskVerify, RunID: r.ID, Due: now.Add(e.opts.VerifyEvery)})
+		return e.pollAgain(ctx, &r)
 	}
 	var ev AuditEvent
 	if ok {
@@ -110,4 +110,14 @@ func (e *Engine) verified(ctx context.Context, r *Run) (bool, string, error) {
 		return false, "not synchronized yet (" + state + ")", nil
 	}
 	return true, state, nil
+}
+
+// pollAgain schedules the next verification poll, and notes when it is due in the run
+// so that the sweep does not poll sooner (it schedules runs whose lease lapsed).
+func (e *Engine) pollAgain(ctx context.Context, r *Run) error {
+	r.RetryAt = e.now().Add(e.opts.VerifyEvery)
+	if err := e.store.UpdateRun(ctx, r); err != nil && !errors.Is(err, ErrConflict) {
+		e.log.WarnContext(ctx, "noting the next verification poll", "run_id", r.ID, "err", err)
+	}
+	return e.sched.Schedule(ctx, Task{Kind: TaskVerify, RunID: r.ID, Due: r.RetryAt})
 }

@@ -58,6 +58,9 @@ func (e *Engine) Sweep(ctx context.Context) error {
 			t = Task{Kind: TaskExpire, RunID: r.ID, Due: now}
 		case r.State == StateVerifying && now.After(r.LeaseUntil):
 			t = Task{Kind: TaskVerify, RunID: r.ID, Due: now}
+			if r.RetryAt.After(now) {
+				t.Due = r.RetryAt // the next poll: not sooner
+			}
 		case r.State == StateRunning && r.waitingForPerson():
 			// Nobody works a run that waits for a person; keep its claim on the app so
 			// no other run pauses provisioning meanwhile.
