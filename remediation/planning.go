@@ -176,43 +176,32 @@ func (e *Engine) renderCalls(r *Run) error {
 }
 
 // readSnapshot reads the app user and USER_PROVISIONING (nil when the app has no
-// Features API). A missing assignment gives a zero AppUser. parallel reads both at
-// once (a proposal, where latency matters); otherwise in the order of the snapshot
-// step's dry run. The snapshot keeps r's copies of the fields that are not read here.
-func (env stepEnv) readSnapshot(ctx context.Context, r *Run, parallel bool) (Snapshot, error) {
+// Features API), both at once. A missing assignment gives a zero AppUser. withProv
+// false skips the Features API (a manual app, whose snapshot has none). The snapshot
+// keeps r's copies of the fields that are not read here.
+func (env stepEnv) readSnapshot(ctx context.Context, r *Run, withProv bool) (Snapshot, error) {
 	var s Snapshot
-	readUser := func(ctx context.Context) error {
-		au, _, err := env.isAssigned(ctx, r)
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error {
+		au, _, err := env.isAssigned(gctx, r)
 		s.AppUser = au
 		return err
-	}
-	readProv := func(ctx context.Context) error {
-		p, err := env.okta.GetProvisioning(ctx, r.Target.AppID)
-		switch {
-		case errors.Is(err, ErrUnsupported):
-			return nil
-		case err != nil:
-			return err
-		}
-		s.Provisioning = &p
-		return nil
-	}
-	if parallel {
-		g, gctx := errgroup.WithContext(ctx)
-		g.Go(func() error { return readUser(gctx) })
-		g.Go(func() error { return readProv(gctx) })
-		if err := g.Wait(); err != nil {
-			return Snapshot{}, err
-		}
-	} else {
-		if err := readUser(ctx); err != nil {
-			return Snapshot{}, err
-		}
-		if r.Snapshot.Provisioning != nil {
-			if err := readProv(ctx); err != nil {
-				return Snapshot{}, err
+	})
+	if withProv {
+		g.Go(func() error {
+			p, err := env.okta.GetProvisioning(gctx, r.Target.AppID)
+			switch {
+			case errors.Is(err, ErrUnsupported):
+				return nil
+			case err != nil:
+				return err
 			}
-		}
+			s.Provisioning = &p
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return Snapshot{}, err
 	}
 	s.StaleExternalID, s.SaaSUserID, s.RegroupIDs = r.Snapshot.StaleExternalID, r.Snapshot.SaaSUserID, r.Snapshot.RegroupIDs
 	return s, nil

@@ -126,7 +126,9 @@ func stepDefs() map[StepKind]stepDef {
 				return efs
 			},
 			do: func(ctx context.Context, env stepEnv, r *Run) error {
-				now, err := env.readSnapshot(ctx, r, false)
+				// Both reads at once, as a proposal makes them: the dry run lists them,
+				// and their order does not matter.
+				now, err := env.readSnapshot(ctx, r, r.Snapshot.Provisioning != nil)
 				if err != nil {
 					return err
 				}
