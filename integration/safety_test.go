@@ -172,12 +172,16 @@ func (r *rig) drive(t *testing.T, e *remediation.Engine, id string, what string,
 // empty (a restart without persistence) or holding the older record.
 func TestStoreLostWhileProvisioningOff(t *testing.T) {
 	_, client := redistest.Start(t)
-	for _, lost := range []bool{true, false} {
-		name := "store comes back with the old record"
-		if lost {
-			name = "store comes back empty"
-		}
-		t.Run(name, func(t *testing.T) {
+	for _, c := range []struct {
+		name       string
+		lost, wipe bool
+	}{
+		{"store comes back empty", true, false},
+		{"store comes back with the old record", false, false},
+		{"store restarted empty without an outage", true, true},
+	} {
+		lost := c.lost
+		t.Run(c.name, func(t *testing.T) {
 			ctx := context.Background()
 			if err := client.FlushDB(ctx).Err(); err != nil {
 				t.Fatal(err)
@@ -187,7 +191,11 @@ func TestStoreLostWhileProvisioningOff(t *testing.T) {
 			h := &heard{}
 			hook := &writeHook{OktaWriter: r.okta, after: func(n int, err error) error {
 				if n == 2 { // the unassign took effect; provisioning is off
-					fs.down.Store(true)
+					if c.wipe {
+						_ = client.FlushDB(context.Background()).Err()
+					} else {
+						fs.down.Store(true)
+					}
 				}
 				return err
 			}}
@@ -229,7 +237,7 @@ func TestStoreLostWhileProvisioningOff(t *testing.T) {
 			}
 
 			// The store returns.
-			if lost {
+			if lost && !c.wipe {
 				if err := client.FlushDB(ctx).Err(); err != nil {
 					t.Fatal(err)
 				}
