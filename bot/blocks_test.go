@@ -51,8 +51,17 @@ func goldenRun(state remediation.RunState) *remediation.Run {
 			Provisioning: &remediation.Provisioning{Status: remediation.Enabled, Capabilities: remediation.Capabilities{LifecycleCreate: remediation.Enabled, Profile: remediation.Enabled, LifecycleDeactivate: remediation.Disabled}}},
 	}
 	kinds, _ := remediation.BuildSteps(r.Plan, r.Snapshot)
-	for _, k := range kinds {
-		r.Steps = append(r.Steps, remediation.StepRecord{Kind: k, Status: remediation.StepPending})
+	// The calls as the Okta adapter renders them (the engine stores them in the run).
+	const appUser, feature = "/api/v1/apps/0oa1zoom00000000000/users/00u1alice0000000000", "/api/v1/apps/0oa1zoom00000000000/features/USER_PROVISIONING"
+	calls := [][]remediation.Call{
+		{{Method: "GET", Path: appUser}, {Method: "GET", Path: feature}},
+		{{Method: "PUT", Path: feature, Body: `{"create":{"lifecycleCreate":{"status":"DISABLED"}},"update":{"profile":{"status":"DISABLED"},"lifecycleDeactivate":{"status":"DISABLED"}}}`}},
+		{{Method: "DELETE", Path: appUser}},
+		{{Method: "POST", Path: appUser, Body: `{"externalId":null}`}},
+		{{Method: "PUT", Path: feature, Body: `{"create":{"lifecycleCreate":{"status":"ENABLED"}},"update":{"profile":{"status":"ENABLED"},"lifecycleDeactivate":{"status":"DISABLED"}}}`}},
+	}
+	for i, k := range kinds {
+		r.Steps = append(r.Steps, remediation.StepRecord{Kind: k, Status: remediation.StepPending, Calls: calls[i]})
 	}
 	if state != remediation.StateAwaitingApproval {
 		r.Decisions = []remediation.Decision{{By: "U0APPROVE1", At: goldenAt, Approve: state != remediation.StateRejected, Reason: "not now"}}

@@ -35,6 +35,10 @@ func (b *Bot) postNotes(ctx context.Context) {
 
 func (b *Bot) postNote(ctx context.Context, n note) {
 	r, ev := &n.run, n.ev
+	if ev.Type == remediation.AuditAlert && !r.Alert.IsZero() {
+		b.postAlert(ctx, r)
+		return
+	}
 	if r.Origin.Channel == "" || r.Origin.ThreadTS == "" {
 		return // not asked for in Slack, or the request is not posted yet
 	}
@@ -62,6 +66,24 @@ func (b *Bot) postNote(ctx context.Context, n note) {
 		if _, _, _, err := b.api.UpdateMessageContext(ctx, r.Origin.Channel, r.Origin.ThreadTS,
 			slack.MsgOptionText(fallback, false), slack.MsgOptionBlocks(blocks...)); err != nil {
 			log.WarnContext(ctx, "updating the request message", "err", err)
+		}
+	}
+}
+
+// postAlert says loudly, in the run's thread and in the audit channel, what a run
+// leaves for people to put right (remediation.Run.Alert). It comes from the engine's
+// memory: it does not need the store, which may be what failed.
+func (b *Bot) postAlert(ctx context.Context, r *remediation.Run) {
+	line := shorten(":rotating_light: "+r.Alert.In(b.cfg.Locale)+" ("+r.ID+")", maxMessageText)
+	if r.Origin.Channel != "" && r.Origin.ThreadTS != "" {
+		if _, _, err := b.api.PostMessageContext(ctx, r.Origin.Channel, slack.MsgOptionText(line, false),
+			slack.MsgOptionTS(r.Origin.ThreadTS), slack.MsgOptionBroadcast()); err != nil {
+			b.log.WarnContext(ctx, "posting an alert in the run's thread", "run_id", r.ID, "err", err)
+		}
+	}
+	if b.cfg.AuditChannel != "" {
+		if _, _, err := b.api.PostMessageContext(ctx, b.cfg.AuditChannel, slack.MsgOptionText(line, false)); err != nil {
+			b.log.WarnContext(ctx, "posting an alert in the audit channel", "run_id", r.ID, "err", err)
 		}
 	}
 }

@@ -131,7 +131,7 @@ func TestPlansHealTheSeedCases(t *testing.T) {
 			switch run.State {
 			case remediation.StateSucceeded:
 			case remediation.StateFailed:
-				// Seed 000: when fix 1 does not help, fix 2 is next.
+				// When re-assigning does not help, resetting the External ID is next.
 				if !strings.Contains(run.Outcome.EN, "reset_external_id") {
 					t.Errorf("failed reassign does not point to fix 2: %s", run.Outcome.EN)
 				}
@@ -149,13 +149,12 @@ func TestFailureAtEveryStepRestoresProvisioning(t *testing.T) {
 		for failAt := 1; failAt <= 4; failAt++ { // off, unassign, externalId null, restore
 			t.Run(fmt.Sprintf("write %d", failAt), func(t *testing.T) {
 				r := newRig(t)
-				e := r.engine(t, "A")
-				e.Okta = &writeHook{OktaWriter: r.okta, before: func(n int) error {
+				e := r.engine(t, "A", withOkta(&writeHook{OktaWriter: r.okta, before: func(n int) error {
 					if n == failAt {
 						return &remediation.RemoteError{Kind: remediation.ErrPermanent, Op: "injected", Status: 400, Code: "E0000001"}
 					}
 					return nil
-				}}
+				}}))
 				before := r.caps(t, "Zoom")
 				run := r.propose(t, e, "stale_external_id", remediation.PlanResetExternalID)
 				r.approve(t, e, run.ID)
@@ -219,7 +218,6 @@ func TestCrashAtEveryStepBoundary(t *testing.T) {
 					r := newRig(t)
 					ctx, crash := context.WithCancel(context.Background())
 					defer crash()
-					a := r.engine(t, "A")
 					hook := &writeHook{OktaWriter: r.okta}
 					if when == "before" {
 						hook.before = func(n int) error {
@@ -238,8 +236,9 @@ func TestCrashAtEveryStepBoundary(t *testing.T) {
 							return err
 						}
 					}
-					a.Okta = hook
-					a.Store = deadStore{Store: r.store, dead: func() bool { return ctx.Err() != nil }}
+					a := r.engine(t, "A", withOkta(hook), func(d *remediation.EngineDeps, _ *remediation.EngineOptions) {
+						d.Store = deadStore{Store: r.store, dead: func() bool { return ctx.Err() != nil }}
+					})
 					before := r.caps(t, "Zoom")
 					run := r.propose(t, a, "stale_external_id", remediation.PlanResetExternalID)
 					r.approve(t, a, run.ID)
@@ -278,11 +277,11 @@ func TestCrashAtEveryStepBoundary(t *testing.T) {
 func TestConcurrentRunsOnOneAppNeverOverlapPauses(t *testing.T) {
 	backends(t, func(t *testing.T, newRig func(t *testing.T) *rig) {
 		r := newRig(t)
-		a, b := r.engine(t, "A"), r.engine(t, "B")
 		// These engines run on their own, on the real clock, with short waits.
-		for _, e := range []*remediation.Engine{a, b} {
-			e.Clock, e.QueueRetry, e.VerifyEvery, e.RetryBase = nil, 5*time.Millisecond, 5*time.Millisecond, 5*time.Millisecond
+		quick := func(d *remediation.EngineDeps, o *remediation.EngineOptions) {
+			d.Clock, o.QueueRetry, o.VerifyEvery, o.RetryBase = nil, 5*time.Millisecond, 5*time.Millisecond, 5*time.Millisecond
 		}
+		a, b := r.engine(t, "A", quick), r.engine(t, "B", quick)
 		run1 := r.propose(t, a, "stale_external_id", remediation.PlanResetExternalID) // alice on Zoom
 		run2 := r.propose(t, b, "group_scoped", remediation.PlanResetExternalID)      // carol on Zoom
 		r.approve(t, a, run1.ID)
@@ -482,17 +481,17 @@ func TestReplanWhenOktaChanged(t *testing.T) {
 func TestCancelWhileRunningRestoresProvisioning(t *testing.T) {
 	backends(t, func(t *testing.T, newRig func(t *testing.T) *rig) {
 		r := newRig(t)
-		e := r.engine(t, "A")
 		before := r.caps(t, "Zoom")
 		var runID string
-		e.Okta = &writeHook{OktaWriter: r.okta, after: func(n int, err error) error {
+		var e *remediation.Engine
+		e = r.engine(t, "A", withOkta(&writeHook{OktaWriter: r.okta, after: func(n int, err error) error {
 			if n == 2 { // the unassign: provisioning is off now
 				if _, cerr := e.Cancel(context.Background(), runID, requester, "changed my mind"); cerr != nil {
 					t.Errorf("cancel: %v", cerr)
 				}
 			}
 			return err
-		}}
+		}}))
 		run := r.propose(t, e, "stale_external_id", remediation.PlanResetExternalID)
 		runID = run.ID
 		r.approve(t, e, run.ID)
@@ -566,14 +565,13 @@ func TestManagerMayApprove(t *testing.T) {
 func TestShutdownHandsTheRunBack(t *testing.T) {
 	r := memoryRig(t)
 	ctx, shutdown := context.WithCancel(context.Background())
-	a := r.engine(t, "A")
-	a.Okta = &writeHook{OktaWriter: r.okta, before: func(n int) error {
+	a := r.engine(t, "A", withOkta(&writeHook{OktaWriter: r.okta, before: func(n int) error {
 		if n == 2 { // the unassign: provisioning is off
 			shutdown()
 			return context.Canceled
 		}
 		return nil
-	}}
+	}}))
 	before := r.caps(t, "Zoom")
 	run := r.propose(t, a, "stale_external_id", remediation.PlanResetExternalID)
 	r.approve(t, a, run.ID)

@@ -4,13 +4,13 @@ import (
 	"context"
 	"fmt"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/okta-chatops/okta-chatops/internal/testclock"
 	"github.com/okta-chatops/okta-chatops/remediation"
 	"github.com/okta-chatops/okta-chatops/sim/oktasim"
 	"github.com/okta-chatops/okta-chatops/storage"
@@ -23,31 +23,13 @@ const (
 	approver2 = "UAPPROVER02"
 )
 
-// fakeClock is the engines' clock: tests move it to let leases lapse and polls fall due.
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
-
 // rig joins the simulator, the adapter, a store (memory or a real redis-server) and
 // engines sharing them.
 type rig struct {
 	*world
 	store  remediation.Store
 	sched  remediation.Scheduler
-	clock  *fakeClock
+	clock  *testclock.Clock
 	policy *remediation.Policy
 }
 
@@ -74,18 +56,18 @@ func benchBackends(b *testing.B, f func(b *testing.B, newRig func(tb testing.TB)
 }
 
 func memoryRig(tb testing.TB) *rig {
-	clock := &fakeClock{t: time.Now().UTC()}
+	clock := testclock.New(time.Now().UTC())
 	m := storage.NewMemory(storage.MemoryOptions{Clock: clock.Now})
 	return newRigWith(tb, m, m, clock)
 }
 
 func redisRig(tb testing.TB, client *redis.Client) *rig {
-	clock := &fakeClock{t: time.Now().UTC()}
+	clock := testclock.New(time.Now().UTC())
 	s := storage.NewRedis(client, storage.RedisOptions{Prefix: fmt.Sprintf("t%d:", prefixSeq.Add(1)), Clock: clock.Now})
 	return newRigWith(tb, s, s, clock)
 }
 
-func newRigWith(t testing.TB, st remediation.Store, sc remediation.Scheduler, clock *fakeClock) *rig {
+func newRigWith(t testing.TB, st remediation.Store, sc remediation.Scheduler, clock *testclock.Clock) *rig {
 	return &rig{
 		world: newWorld(t, func(o *oktasim.Options) {
 			o.Limits = oktasim.Limits{Apps: 1e6, Logs: 1e6, Users: 1e6, Other: 1e6}
@@ -119,6 +101,12 @@ func (s orgSaaS) GetAccount(_ context.Context, id string) (remediation.SaaSAccou
 	return remediation.SaaSAccount{ID: a.ID, UserName: a.UserName, Active: a.Active}, nil
 }
 
+// RenderCalls renders the reactivation as the SCIM adapter would (its own tests and the
+// dry-run tests hold the real rendering against the wire).
+func (s orgSaaS) RenderCalls(ef remediation.Effect) ([]remediation.Call, error) {
+	return []remediation.Call{{Method: "PATCH", Path: "/scim/v2/Users/" + ef.AccountID}}, nil
+}
+
 func (s orgSaaS) SetActive(_ context.Context, id string, active bool) error {
 	if active {
 		return s.org.SaaSReactivateAccount(s.appID, id)
@@ -126,14 +114,34 @@ func (s orgSaaS) SetActive(_ context.Context, id string, active bool) error {
 	return s.org.SaaSDeactivateAccount(s.appID, id)
 }
 
-func (r *rig) engine(t testing.TB, owner string) *remediation.Engine {
+// engineTweak changes what an engine of the rig is built with.
+type engineTweak func(*remediation.EngineDeps, *remediation.EngineOptions)
+
+func (r *rig) engine(t testing.TB, owner string, tweaks ...engineTweak) *remediation.Engine {
+	t.Helper()
 	slackID, _ := r.org.AppID("Slack")
-	return &remediation.Engine{
-		Store: r.store, Scheduler: r.sched, Okta: r.okta, SaaS: orgSaaS{org: r.org, appID: slackID},
-		Policy: r.policy, Clock: r.clock.Now, Owner: owner,
-		Lease: 30 * time.Second, VerifyTimeout: time.Minute, VerifyEvery: time.Second,
+	saas := orgSaaS{org: r.org, appID: slackID}
+	deps := remediation.EngineDeps{
+		Store: r.store, Scheduler: r.sched, Okta: r.okta, OktaCalls: r.okta, SaaS: saas, SaaSCalls: saas,
+		Policy: r.policy, Clock: r.clock.Now,
+	}
+	opts := remediation.EngineOptions{
+		Owner: owner, Lease: 30 * time.Second, VerifyTimeout: time.Minute, VerifyEvery: time.Second,
 		RetryBase: time.Second, MaxAttempts: 3, QueueRetry: 2 * time.Second,
 	}
+	for _, tw := range tweaks {
+		tw(&deps, &opts)
+	}
+	e, err := remediation.NewEngine(deps, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
+
+// withOkta builds the engine on another Okta port (a hook around the real one).
+func withOkta(o remediation.OktaWriter) engineTweak {
+	return func(d *remediation.EngineDeps, _ *remediation.EngineOptions) { d.Okta = o }
 }
 
 func (r *rig) diagnose(t testing.TB, name string) (oktasim.Scenario, remediation.Diagnosis) {

@@ -295,7 +295,7 @@ func (c *Client) AssignUser(ctx context.Context, appID, userID string) (remediat
 	_, err := c.do(ctx, op, func(ctx context.Context) (*okta.Response, error) {
 		var resp *okta.Response
 		var err error
-		au, resp, err = c.sdk.Application.AssignUserToApplication(ctx, seg(appID), okta.AppUser{Id: userID, Scope: remediation.ScopeUser})
+		au, resp, err = c.sdk.Application.AssignUserToApplication(ctx, seg(appID), assignBody(userID))
 		return resp, err
 	})
 	if err != nil {
@@ -318,7 +318,7 @@ func (c *Client) SetAppUserScope(ctx context.Context, appID, userID, scope strin
 	_, err := c.do(ctx, op, func(ctx context.Context) (*okta.Response, error) {
 		var resp *okta.Response
 		var err error
-		au, resp, err = c.sdk.Application.UpdateApplicationUser(ctx, seg(appID), seg(userID), okta.AppUser{Scope: scope})
+		au, resp, err = c.sdk.Application.UpdateApplicationUser(ctx, seg(appID), seg(userID), scopeBody(scope))
 		return resp, err
 	})
 	if err != nil {
@@ -336,15 +336,11 @@ func (c *Client) SetExternalID(ctx context.Context, appID, userID string, extern
 	if err := checkIDs(op, appID, userID); err != nil {
 		return remediation.AppUser{}, err
 	}
-	var v any // nil encodes as JSON null
-	if externalID != nil {
-		if len(*externalID) > 512 {
-			return remediation.AppUser{}, invalidInput(op, "externalId longer than 512 characters")
-		}
-		v = *externalID
+	if externalID != nil && len(*externalID) > 512 {
+		return remediation.AppUser{}, invalidInput(op, "externalId longer than 512 characters")
 	}
 	var au okta.AppUser
-	_, err := c.raw(ctx, op, "POST", "/api/v1/apps/"+seg(appID)+"/users/"+seg(userID), map[string]any{"externalId": v}, &au)
+	_, err := c.raw(ctx, op, "POST", appUserPath(appID, userID), externalIDBody(externalID), &au)
 	if err != nil {
 		return remediation.AppUser{}, err
 	}

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/okta-chatops/okta-chatops/internal/testclock"
 	"github.com/okta-chatops/okta-chatops/remediation"
 )
 
@@ -69,28 +70,16 @@ func newRecorder(t *testing.T, h http.HandlerFunc) *recorder {
 	return rec
 }
 
-// fakeTime is an injected clock and sleeper: sleeping advances the clock and records
-// the wait, so rate-limit pacing is tested without real sleeps.
+// fakeTime is an injected clock (the shared test clock) and sleeper: sleeping advances
+// the clock and records the wait, so rate-limit pacing is tested without real sleeps.
 type fakeTime struct {
+	*testclock.Clock
 	mu     sync.Mutex
-	now    time.Time
 	sleeps []time.Duration
 }
 
 func newFakeTime() *fakeTime {
-	return &fakeTime{now: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)}
-}
-
-func (f *fakeTime) Now() time.Time {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.now
-}
-
-func (f *fakeTime) Advance(d time.Duration) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.now = f.now.Add(d)
+	return &fakeTime{Clock: testclock.New(time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC))}
 }
 
 func (f *fakeTime) Sleep(ctx context.Context, d time.Duration) error {
@@ -100,7 +89,7 @@ func (f *fakeTime) Sleep(ctx context.Context, d time.Duration) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.sleeps = append(f.sleeps, d)
-	f.now = f.now.Add(d)
+	f.Advance(d)
 	return nil
 }
 

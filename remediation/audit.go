@@ -33,6 +33,11 @@ const (
 	AuditResumed     AuditType = "resumed"
 	AuditLookup      AuditType = "lookup"
 	AuditRefused     AuditType = "refused"
+	// AuditAlert says loudly that people must act (Run.Alert says what): provisioning
+	// left off, a user left unassigned, a store that cannot be written.
+	AuditAlert AuditType = "alert"
+	// AuditHandled records that a person put right by hand what a run owed.
+	AuditHandled AuditType = "handled"
 )
 
 // AuditEvent is one thing that happened, with who did it and to what.

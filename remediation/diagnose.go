@@ -40,7 +40,7 @@ type OktaReader interface {
 // Diagnoser gathers the facts about a user (and an app) from Okta and names the causes.
 type Diagnoser struct {
 	Okta   OktaReader
-	Clock  func() time.Time
+	Clock  Clock // nil: the system clock
 	Logger *slog.Logger
 	// Lookback bounds the System Log query (default 30 days; Okta keeps 90).
 	Lookback time.Duration
@@ -80,12 +80,7 @@ type AppFacts struct {
 	ConnectionErr   error
 }
 
-func (d *Diagnoser) now() time.Time {
-	if d.Clock != nil {
-		return d.Clock()
-	}
-	return time.Now()
-}
+func (d *Diagnoser) now() time.Time { return d.Clock.Now() }
 
 func orDefault(v, def int) int {
 	if v > 0 {

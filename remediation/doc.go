@@ -8,4 +8,9 @@
 // needs from the outside world. It imports no Slack, Redis or Okta SDK package:
 // adapters implement its ports and translate their errors into the sentinels declared
 // here.
+//
+// The Engine (engine.go) runs the fixes as durable runs. Its steps describe effects
+// (turn provisioning off with these capabilities, unassign, set the externalId to
+// null…); the adapters render them as the exact HTTP calls for the dry run
+// (CallRenderer), so no wire format lives here.
 package remediation

@@ -33,7 +33,7 @@ var (
 // Kind is one of the sentinels above, so errors.Is(err, ErrNotFound) works.
 type RemoteError struct {
 	Kind      error
-	Op        string // what we were doing, e.g. "GET /api/v1/apps/{appId}/users/{userId}"
+	Op        string // what we were doing: the adapter names the call
 	Status    int
 	Code      string // e.g. "E0000007"
 	Summary   string

@@ -6,17 +6,98 @@ import (
 	"fmt"
 	"time"
 
-	"golang.org/x/sync/errgroup"
-
 	"github.com/okta-chatops/okta-chatops/logctx"
 )
+
+// This file answers "do the next step, or undo the ones done": the step loop of an owned
+// run, with write-ahead persistence, retries, the app-level provisioning pause, and
+// compensation in reverse order.
+
+// errLostLease stops an engine whose run was taken over (its lease lapsed).
+var errLostLease = errors.New("run taken over by another engine")
+
+// save persists r (extending this engine's lease) with its audit events, then tells
+// the notifier. A store that cannot be written after a few tries gives a *storeError;
+// a run that is offline (offline.go) is kept in memory instead.
+func (e *Engine) save(ctx context.Context, r *Run, evs ...AuditEvent) error {
+	now := e.now()
+	r.UpdatedAt = now
+	if r.Owner == e.owner && !r.State.Terminal() {
+		r.LeaseUntil = now.Add(e.opts.Lease)
+	}
+	if e.keepOffline(r, evs) {
+		e.notify(ctx, *r, evs...)
+		return nil
+	}
+	err := e.updateRetrying(ctx, r, evs)
+	if errors.Is(err, ErrConflict) {
+		// While an engine owns a run, the only other writers are a cancel request and
+		// its own heartbeat: adopt them and write again. Anything else means the run
+		// was taken over.
+		cur, gerr := e.store.GetRun(ctx, r.ID)
+		if gerr != nil || cur.Owner != r.Owner || cur.State.Terminal() {
+			return errLostLease
+		}
+		r.Version, r.CancelRequested = cur.Version, cur.CancelRequested
+		err = e.updateRetrying(ctx, r, evs)
+	}
+	if err != nil {
+		if errors.Is(err, ErrConflict) {
+			return errLostLease
+		}
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		return &storeError{err: fmt.Errorf("saving run %s: %w", r.ID, err)}
+	}
+	e.notify(ctx, *r, evs...)
+	return nil
+}
+
+// storeError is a store that could not be written, after retries.
+type storeError struct{ err error }
+
+func (s *storeError) Error() string { return s.err.Error() }
+func (s *storeError) Unwrap() error { return s.err }
+
+// updateRetrying writes r, trying again a few times (StoreRetry apart) when the store
+// fails for another reason than a conflict: a blip of the store must not stop a run.
+func (e *Engine) updateRetrying(ctx context.Context, r *Run, evs []AuditEvent) error {
+	var err error
+	for try := 0; try < 3; try++ {
+		if try > 0 {
+			t := time.NewTimer(e.opts.StoreRetry)
+			select {
+			case <-ctx.Done():
+				t.Stop()
+				return ctx.Err()
+			case <-t.C:
+			}
+		}
+		err = e.store.UpdateRun(ctx, r, evs...)
+		if err == nil || errors.Is(err, ErrConflict) || errors.Is(err, ErrNotFound) || ctx.Err() != nil {
+			return err
+		}
+	}
+	return err
+}
+
+// release gives up the run's locks once it has ended.
+func (e *Engine) release(ctx context.Context, r *Run) {
+	for _, key := range []string{PairKey(r.Target.UserID, r.Target.AppID), AppPauseKey(r.Target.AppID)} {
+		if err := e.store.Unlock(ctx, key, r.ID); err != nil {
+			e.log.WarnContext(ctx, "releasing lock", "run_id", r.ID, "lock", key, "err", err)
+		}
+	}
+	_ = e.sched.Cancel(ctx, TaskExpire, r.ID)
+}
 
 // advance takes the run's lease and runs its steps until it waits (a manual step, a
 // retry, a queue), ends, or reaches verification. Every step is persisted before it is
 // done (write-ahead) and after, so an engine that dies at any point leaves a run that
 // another resumes from what the store holds.
 func (e *Engine) advance(ctx context.Context, runID string) error {
-	r, err := e.Store.GetRun(ctx, runID)
+	r, err := e.store.GetRun(ctx, runID)
 	if err != nil {
 		return fmt.Errorf("run %s: %w", runID, err)
 	}
@@ -27,18 +108,20 @@ func (e *Engine) advance(ctx context.Context, runID string) error {
 		return e.verify(ctx, runID)
 	case r.State != StateApproved && r.State != StateRunning:
 		return nil
-	case r.Owner != "" && r.Owner != e.owner() && now.Before(r.LeaseUntil):
+	case r.Owner != "" && r.Owner != e.owner && now.Before(r.LeaseUntil):
 		return nil // another engine is working it
+	case e.isOffline(runID):
+		return nil // this engine holds it in memory until the store takes it back
 	}
 	var evs []AuditEvent
 	if r.State == StateApproved {
 		r.State = StateRunning
-	} else if r.Owner != e.owner() {
+	} else if r.Owner != e.owner {
 		ev := e.event(&r, AuditResumed, e.actor())
 		ev.Detail = "previous engine " + r.Owner + " stopped; resuming at step " + fmt.Sprint(r.Cursor+1)
 		evs = append(evs, ev)
 	}
-	r.Owner = e.owner()
+	r.Owner, r.RetryAt = e.owner, time.Time{}
 	if err := e.save(ctx, &r, evs...); err != nil {
 		if errors.Is(err, errLostLease) {
 			return nil
@@ -46,8 +129,8 @@ func (e *Engine) advance(ctx context.Context, runID string) error {
 		return err
 	}
 	// The (user, app) lock lives as long as the run; refresh it whenever work resumes.
-	if _, err := e.Store.Lock(ctx, PairKey(r.Target.UserID, r.Target.AppID), r.ID, e.pairTTL(&r)); err != nil {
-		e.log().WarnContext(ctx, "refreshing the user-app lock", "run_id", r.ID, "err", err)
+	if _, err := e.store.Lock(ctx, PairKey(r.Target.UserID, r.Target.AppID), r.ID, e.pairTTL(&r)); err != nil {
+		e.log.WarnContext(ctx, "refreshing the user-app lock", "run_id", r.ID, "err", err)
 	}
 	// Runs on one app take turns: from the snapshot to the restore of provisioning only
 	// one run works on the app, so no run snapshots another's pause.
@@ -60,13 +143,18 @@ func (e *Engine) advance(ctx context.Context, runID string) error {
 			return err
 		}
 	}
+	stop := e.heartbeat(ctx, runID)
 	err = e.run(ctx, &r)
+	stop()
+	var se *storeError
 	switch {
 	case errors.Is(err, errLostLease):
 		return nil
 	case errors.Is(err, context.Canceled):
 		e.handBack(ctx, runID)
 		return nil
+	case errors.As(err, &se):
+		return e.goOffline(ctx, &r, se)
 	}
 	return err
 }
@@ -77,16 +165,16 @@ func (e *Engine) advance(ctx context.Context, runID string) error {
 func (e *Engine) handBack(ctx context.Context, runID string) {
 	hctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
 	defer cancel()
-	r, err := e.Store.GetRun(hctx, runID)
-	if err != nil || r.Owner != e.owner() || r.State.Terminal() {
+	r, err := e.store.GetRun(hctx, runID)
+	if err != nil || r.Owner != e.owner || r.State.Terminal() {
 		return
 	}
 	r.LeaseUntil = time.Time{}
-	if err := e.Store.UpdateRun(hctx, &r); err != nil {
+	if err := e.store.UpdateRun(hctx, &r); err != nil {
 		return // someone else wrote first: they hold it now
 	}
-	if err := e.Scheduler.Schedule(hctx, Task{Kind: TaskAdvance, RunID: runID, Due: e.now()}); err != nil {
-		e.log().WarnContext(hctx, "handing a run back", "run_id", runID, "err", err)
+	if err := e.sched.Schedule(hctx, Task{Kind: TaskAdvance, RunID: runID, Due: e.now()}); err != nil {
+		e.log.WarnContext(hctx, "handing a run back", "run_id", runID, "err", err)
 	}
 }
 
@@ -121,7 +209,7 @@ func (e *Engine) run(ctx context.Context, r *Run) error {
 // takePause claims the app's provisioning pause for r, or queues r behind the run that
 // holds it (and says so once).
 func (e *Engine) takePause(ctx context.Context, r *Run) (bool, error) {
-	holder, err := e.Store.Lock(ctx, AppPauseKey(r.Target.AppID), r.ID, pauseTTL)
+	holder, err := e.store.Lock(ctx, AppPauseKey(r.Target.AppID), r.ID, pauseTTL)
 	if err == nil {
 		if r.QueuedBehind != "" {
 			r.QueuedBehind = ""
@@ -132,11 +220,11 @@ func (e *Engine) takePause(ctx context.Context, r *Run) (bool, error) {
 	if !errors.Is(err, ErrConflict) {
 		return false, e.retryLater(ctx, r, fmt.Errorf("locking provisioning of %s: %w", r.Target.AppLabel, err))
 	}
-	if other, gerr := e.Store.GetRun(ctx, holder); errors.Is(gerr, ErrNotFound) || (gerr == nil && other.State.Terminal()) {
+	if other, gerr := e.store.GetRun(ctx, holder); errors.Is(gerr, ErrNotFound) || (gerr == nil && other.State.Terminal()) {
 		// The holder ended without releasing (it died between its end and the release):
 		// free the lock in its name and try again.
-		if err := e.Store.Unlock(ctx, AppPauseKey(r.Target.AppID), holder); err == nil {
-			if _, err := e.Store.Lock(ctx, AppPauseKey(r.Target.AppID), r.ID, pauseTTL); err == nil {
+		if err := e.store.Unlock(ctx, AppPauseKey(r.Target.AppID), holder); err == nil {
+			if _, err := e.store.Lock(ctx, AppPauseKey(r.Target.AppID), r.ID, pauseTTL); err == nil {
 				return true, nil
 			}
 		}
@@ -149,11 +237,12 @@ func (e *Engine) takePause(ctx context.Context, r *Run) (bool, error) {
 		evs = append(evs, ev)
 	}
 	r.LeaseUntil = e.now() // let whoever claims the next task take it
-	if err := e.Store.UpdateRun(ctx, r, evs...); err != nil {
+	r.RetryAt = e.now().Add(e.opts.QueueRetry)
+	if err := e.store.UpdateRun(ctx, r, evs...); err != nil {
 		return false, errLostLease
 	}
 	e.notify(ctx, *r, evs...)
-	return false, e.Scheduler.Schedule(ctx, Task{Kind: TaskAdvance, RunID: r.ID, Due: e.now().Add(e.queueRetry())})
+	return false, e.sched.Schedule(ctx, Task{Kind: TaskAdvance, RunID: r.ID, Due: r.RetryAt})
 }
 
 // stepOne does the step at the cursor. wait is true when the run must wait (a manual
@@ -180,10 +269,10 @@ func (e *Engine) stepOne(ctx context.Context, r *Run, defs map[StepKind]stepDef)
 	}
 	already := false
 	if resume && def.check != nil {
-		already, err = def.check(ctx, e, r)
+		already, err = def.check(ctx, e.env, r)
 	}
 	if err == nil && !already {
-		err = def.do(ctx, e, r)
+		err = def.doStep(ctx, e.env, r)
 	}
 	switch {
 	case err == nil:
@@ -191,16 +280,17 @@ func (e *Engine) stepOne(ctx context.Context, r *Run, defs map[StepKind]stepDef)
 		return true, ctx.Err()
 	case errors.Is(err, ErrStale):
 		return true, e.replan(ctx, r, err)
-	case IsRetryable(err) && s.Attempts < e.maxAttempts():
+	case IsRetryable(err) && s.Attempts < e.opts.MaxAttempts:
 		e.observeStep(s, "retry")
 		s.Status, s.Error = StepPending, err.Error()
 		ev := e.stepEvent(r, AuditStepFailed, i)
 		fillOkta(&ev, err)
 		ev.Detail = fmt.Sprintf("attempt %d failed, retrying in %s: %v", s.Attempts, e.backoff(s.Attempts), err)
+		r.RetryAt = e.now().Add(e.backoff(s.Attempts))
 		if err := e.save(ctx, r, ev); err != nil {
 			return true, err
 		}
-		return true, e.Scheduler.Schedule(ctx, Task{Kind: TaskAdvance, RunID: r.ID, Due: e.now().Add(e.backoff(s.Attempts))})
+		return true, e.sched.Schedule(ctx, Task{Kind: TaskAdvance, RunID: r.ID, Due: r.RetryAt})
 	default:
 		e.observeStep(s, "failed")
 		end := e.now()
@@ -233,7 +323,7 @@ func (e *Engine) stepOne(ctx context.Context, r *Run, defs map[StepKind]stepDef)
 	}
 	if s.Kind.restoresProvisioning() {
 		// The pause is over: let the next run on this app go.
-		_ = e.Store.Unlock(ctx, AppPauseKey(r.Target.AppID), r.ID)
+		_ = e.store.Unlock(ctx, AppPauseKey(r.Target.AppID), r.ID)
 	}
 	return false, e.save(ctx, r, ev)
 }
@@ -255,8 +345,8 @@ func fillOkta(ev *AuditEvent, err error) {
 
 // retryLater records a transient trouble outside a step and tries again after a pause.
 func (e *Engine) retryLater(ctx context.Context, r *Run, err error) error {
-	e.log().WarnContext(ctx, "run will retry", "run_id", r.ID, "err", err)
-	return e.Scheduler.Schedule(ctx, Task{Kind: TaskAdvance, RunID: r.ID, Due: e.now().Add(e.backoff(1))})
+	e.log.WarnContext(ctx, "run will retry", "run_id", r.ID, "err", err)
+	return e.sched.Schedule(ctx, Task{Kind: TaskAdvance, RunID: r.ID, Due: e.now().Add(e.backoff(1))})
 }
 
 // compensateOne undoes the step at the cursor (walking backwards). done is true when
@@ -276,7 +366,7 @@ func (e *Engine) compensateOne(ctx context.Context, r *Run, defs map[StepKind]st
 		// Perhaps done: an engine may have died after Do, or a failed call may have
 		// taken effect. Check says whether there is something to undo.
 		if def.check != nil && def.undo != nil {
-			undo, err = def.check(ctx, e, r)
+			undo, err = def.check(ctx, e.env, r)
 			if err != nil {
 				return e.compensationTrouble(ctx, r, i, err)
 			}
@@ -296,7 +386,7 @@ func (e *Engine) compensateOne(ctx context.Context, r *Run, defs map[StepKind]st
 		return true, e.save(ctx, r, ev)
 	}
 	if undo && def.undo != nil {
-		if err := def.undo(ctx, e, r); err != nil {
+		if err := def.undo(ctx, e.env, r); err != nil {
 			if ctx.Err() != nil {
 				return true, ctx.Err()
 			}
@@ -315,34 +405,75 @@ func (e *Engine) compensateOne(ctx context.Context, r *Run, defs map[StepKind]st
 	return false, nil
 }
 
-// compensationTrouble handles an undo that failed: transient troubles are retried
-// for as long as it takes (provisioning must come back); a permanent one ends the run
-// failed with the exact state to restore by hand.
+// compensationTrouble handles an undo that failed. Provisioning must come back and
+// the user must not stay unassigned, so an undo is retried with back-off for as long as
+// it takes, whatever the error: a transient one quietly; after a permanent one (a
+// revoked token, say) the run owes the undo, says so loudly once (Run.Alert: the exact
+// settings to restore by hand, who is left unassigned), stays open on the sweep's books
+// across restarts, completes by itself once Okta accepts the calls again, or ends when
+// a person marks it handled (MarkHandled).
 func (e *Engine) compensationTrouble(ctx context.Context, r *Run, i int, err error) (bool, error) {
 	s := &r.Steps[i]
 	s.Attempts++
-	ev := e.stepEvent(r, AuditStepFailed, i)
-	fillOkta(&ev, err)
-	if IsRetryable(err) {
-		ev.Detail = "undo failed, retrying: " + err.Error()
-		if err := e.save(ctx, r, ev); err != nil {
-			return true, err
-		}
-		return true, e.Scheduler.Schedule(ctx, Task{Kind: TaskAdvance, RunID: r.ID, Due: e.now().Add(e.backoff(min(s.Attempts, 8)))})
+	r.RetryAt = e.now().Add(e.backoff(s.Attempts))
+	var evs []AuditEvent
+	if s.Attempts == 1 || !IsRetryable(err) && r.OwedSince.IsZero() {
+		ev := e.stepEvent(r, AuditStepFailed, i)
+		fillOkta(&ev, err)
+		ev.Detail = fmt.Sprintf("undo failed, retrying in %s: %v", e.backoff(s.Attempts), err)
+		evs = append(evs, ev)
 	}
-	r.State = StateFailed
-	r.Error = fmt.Sprintf("undoing step %d (%s) failed: %v", i+1, s.Kind, err)
-	r.Outcome = T("The fix failed and could not be fully undone: a person must finish it.", "対処に失敗し、完全には元に戻せませんでした。手動での対応が必要です。")
-	if r.ProvisioningPaused && r.Snapshot.Provisioning != nil {
-		r.Outcome = Tf("PROVISIONING IS STILL OFF on %s: restore it by hand to %s.", "%s のプロビジョニングがオフのままです。手動で %s に戻してください。",
-			r.Target.AppLabel, CapabilitiesJSON(r.Snapshot.Provisioning.Capabilities))
+	if !IsRetryable(err) && r.OwedSince.IsZero() {
+		r.OwedSince = e.now()
+		r.Alert = owedAlert(r, err)
+		ev := e.event(r, AuditAlert, e.actor())
+		ev.Detail = r.Alert.EN
+		evs = append(evs, ev)
+		e.log.ErrorContext(ctx, "a run owes an undo it cannot make; retrying with back-off", "run_id", r.ID,
+			"provisioning_paused", r.ProvisioningPaused, "left_unassigned", r.leftUnassigned(), "err", err)
 	}
-	ev.Detail = r.Error
-	if err := e.save(ctx, r, ev, e.event(r, AuditFailed, e.actor())); err != nil {
+	if err := e.save(ctx, r, evs...); err != nil {
 		return true, err
 	}
-	e.release(ctx, r)
+	if err := e.sched.Schedule(ctx, Task{Kind: TaskAdvance, RunID: r.ID, Due: r.RetryAt}); err != nil {
+		e.log.WarnContext(ctx, "scheduling the retry of an undo (the sweep will find it)", "run_id", r.ID, "err", err)
+	}
 	return true, nil
+}
+
+// owedAlert says what a run leaves undone and how to put it back by hand.
+func owedAlert(r *Run, err error) Text {
+	out := Tf("The fix on %s for %s failed and could not be undone (%v). The bot retries with back-off until Okta accepts the calls again.",
+		"%s の %s に対する対処が失敗し、元に戻せませんでした(%v)。Okta が呼び出しを受け付けるようになるまで、ボットが間隔を空けて再試行します。",
+		r.Target.AppLabel, r.Target.UserLogin, err)
+	if r.ProvisioningPaused && r.Snapshot.Provisioning != nil {
+		out = Tf("%s PROVISIONING TO %s IS STILL PAUSED. To restore it by hand: Admin Console → Applications → %s → Provisioning → To App: %s.",
+			"%s %s へのプロビジョニングは一時停止したままです。手動で戻す場合: 管理コンソール → [アプリケーション] → %s → [プロビジョニング] → [To App(アプリへ)]: %s。",
+			out, r.Target.AppLabel, r.Target.AppLabel, r.Snapshot.Provisioning.Capabilities.Describe())
+	}
+	if r.leftUnassigned() {
+		out = Tf("%s %s IS LEFT UNASSIGNED from %s: assign it again (Admin Console → Applications → %s → Assignments).",
+			"%s %s は %s への割り当てが解除されたままです。再度割り当ててください(管理コンソール → [アプリケーション] → %s → [割り当て])。",
+			out, r.Target.UserLogin, r.Target.AppLabel, r.Target.AppLabel)
+	}
+	return Tf("%s Once done by hand, mark the run handled.", "%s 手動で対応した場合は、この実行を対応済みにしてください。", out)
+}
+
+// leftUnassigned reports whether the run unassigned the user and nothing assigned them
+// again yet.
+func (r *Run) leftUnassigned() bool {
+	unassigned := false
+	for _, s := range r.Steps {
+		switch s.Kind {
+		case StepUnassign:
+			unassigned = s.Status == StepDone || s.Status == StepRunning
+		case StepAssign, StepExternalIDNull, StepExternalIDSet:
+			if s.Status == StepDone {
+				unassigned = false
+			}
+		}
+	}
+	return unassigned
 }
 
 func (e *Engine) finishCompensation(ctx context.Context, r *Run) error {
@@ -355,6 +486,7 @@ func (e *Engine) finishCompensation(ctx context.Context, r *Run) error {
 		r.State = StateCompensated
 		r.Outcome = Tf("The fix failed (%s); every step done was undone and provisioning restored.", "対処に失敗しました(%s)。実行済みの手順はすべて元に戻し、プロビジョニング設定も復元しました。", r.Error)
 	}
+	r.RetryAt = time.Time{}
 	ev.Detail = r.Error
 	if err := e.save(ctx, r, ev); err != nil {
 		return err
@@ -368,7 +500,7 @@ func (e *Engine) replan(ctx context.Context, r *Run, why error) error {
 	ev := e.event(r, AuditReplanned, e.actor())
 	ev.Detail = why.Error()
 	user := User{ID: r.Target.UserID, Login: r.Target.UserLogin}
-	_ = e.Store.Unlock(ctx, AppPauseKey(r.Target.AppID), r.ID)
+	_ = e.store.Unlock(ctx, AppPauseKey(r.Target.AppID), r.ID)
 	if err := e.plan(ctx, r, user); err != nil {
 		r.State = StateFailed
 		r.Error = "re-planning failed: " + err.Error()
@@ -381,11 +513,11 @@ func (e *Engine) replan(ctx context.Context, r *Run, why error) error {
 	}
 	r.Owner, r.LeaseUntil = "", time.Time{}
 	r.Outcome = Tf("Okta changed since the approval (%s): the plan was rebuilt and needs approval again.", "承認後に Okta の状態が変わったため(%s)、計画を作り直しました。再度承認が必要です。", why.Error())
-	if err := e.Store.UpdateRun(ctx, r, ev); err != nil {
+	if err := e.store.UpdateRun(ctx, r, ev); err != nil {
 		return errLostLease
 	}
 	e.notify(ctx, *r, ev)
-	return e.Scheduler.Schedule(ctx, Task{Kind: TaskExpire, RunID: r.ID, Due: r.ExpiresAt})
+	return e.sched.Schedule(ctx, Task{Kind: TaskExpire, RunID: r.ID, Due: r.ExpiresAt})
 }
 
 // pastRestore reports whether provisioning has been restored already (the steps left
@@ -406,184 +538,4 @@ func (r *Run) waitingForPerson() bool {
 	}
 	st := r.Steps[r.Cursor].Status
 	return st == StepWaiting || st == StepUndoWaiting
-}
-
-func (e *Engine) startVerify(ctx context.Context, r *Run) error {
-	r.State = StateVerifying
-	r.VerifyDeadline = e.now().Add(e.verifyTimeout())
-	if err := e.save(ctx, r); err != nil {
-		return err
-	}
-	_ = e.Store.Unlock(ctx, AppPauseKey(r.Target.AppID), r.ID)
-	return e.verify(ctx, r.ID)
-}
-
-// verify checks once whether the fix took effect (reading Okta afresh), ends the run
-// when it did or when VERIFY_TIMEOUT passed, and otherwise polls again later.
-func (e *Engine) verify(ctx context.Context, runID string) error {
-	r, err := e.Store.GetRun(ctx, runID)
-	if err != nil {
-		return fmt.Errorf("run %s: %w", runID, err)
-	}
-	if r.State != StateVerifying {
-		return nil
-	}
-	ctx = logctx.With(ctx, "okta_user_id", r.Target.UserID, "slack_user_id", r.Requester)
-	ok, why, err := e.verified(ctx, &r)
-	now := e.now()
-	switch {
-	case err != nil && IsRetryable(err) && now.Before(r.VerifyDeadline):
-		return e.Scheduler.Schedule(ctx, Task{Kind: TaskVerify, RunID: r.ID, Due: now.Add(e.verifyEvery())})
-	case err != nil:
-		ok, why = false, "verification could not read Okta: "+err.Error()
-	case !ok && now.Before(r.VerifyDeadline):
-		return e.Scheduler.Schedule(ctx, Task{Kind: TaskVerify, RunID: r.ID, Due: now.Add(e.verifyEvery())})
-	}
-	var ev AuditEvent
-	if ok {
-		r.State = StateSucceeded
-		r.Outcome = Tf("Fixed and verified: %s", "対処が完了し、確認できました: %s", why)
-		ev = e.event(&r, AuditVerified, e.actor())
-	} else {
-		r.State = StateFailed
-		r.Error = "not verified within " + e.verifyTimeout().String() + ": " + why
-		r.Outcome = Tf("Every step ran, but the fix could not be verified: %s", "すべての手順を実行しましたが、解消を確認できませんでした: %s", why)
-		if r.Plan == PlanReassign {
-			r.Outcome.EN += " Try resetting the External ID (reset_external_id, seed fix 2)."
-			r.Outcome.JA += " External ID のリセット(reset_external_id、対処方法 2)を試してください。"
-		}
-		ev = e.event(&r, AuditFailed, e.actor())
-	}
-	ev.Detail = why
-	if err := e.Store.UpdateRun(ctx, &r, ev); err != nil {
-		if errors.Is(err, ErrConflict) {
-			return nil // someone else finished it
-		}
-		return err
-	}
-	e.notify(ctx, r, ev)
-	e.release(ctx, &r)
-	return nil
-}
-
-// verified reads the app user (and the Slack account) and says whether the fix holds:
-// SYNCHRONIZED with a non-empty externalId other than the stale one (the Slack member
-// ID for a relink, whose account must be active). When provisioning was off before the
-// run, nothing is pushed, so only the assignment and the externalId are checked.
-func (e *Engine) verified(ctx context.Context, r *Run) (bool, string, error) {
-	au, assigned, err := isAssigned(ctx, e, r)
-	if err != nil {
-		return false, "", err
-	}
-	if !assigned {
-		return false, r.Target.UserLogin + " is not assigned to " + r.Target.AppLabel, nil
-	}
-	pushing := r.Snapshot.Provisioning == nil || r.Snapshot.Provisioning.Capabilities.Pushing()
-	state := fmt.Sprintf("syncState %s, externalId %q", au.SyncState, au.ExternalID)
-	switch r.Plan {
-	case PlanRelinkSaaSUser:
-		if au.ExternalID != r.Snapshot.SaaSUserID {
-			return false, "externalId is " + au.ExternalID + ", not the Slack member ID " + r.Snapshot.SaaSUserID, nil
-		}
-		acct, err := e.saas().GetAccount(ctx, r.Snapshot.SaaSUserID)
-		if err != nil {
-			return false, "", err
-		}
-		if !acct.Active {
-			return false, "the Slack account " + acct.ID + " is still deactivated", nil
-		}
-	default:
-		if !pushing {
-			if r.Plan == PlanResetExternalID && au.ExternalID != "" {
-				return false, "externalId was not cleared (" + state + ")", nil
-			}
-			return true, "assigned; provisioning to " + r.Target.AppLabel + " was off before the fix and stays off, so no account was pushed (" + state + ")", nil
-		}
-		if au.ExternalID == "" || au.ExternalID == r.Snapshot.StaleExternalID {
-			return false, "no new account yet (" + state + ")", nil
-		}
-	}
-	if pushing && au.SyncState != SyncSynchronized {
-		return false, "not synchronized yet (" + state + ")", nil
-	}
-	return true, state, nil
-}
-
-// Sweep finds runs that need work nobody has scheduled: runs whose engine died (their
-// lease lapsed) and approval requests past their expiry. Run it at start-up and
-// periodically on every replica.
-func (e *Engine) Sweep(ctx context.Context) error {
-	now := e.now()
-	runs, err := e.Store.ListRuns(ctx, RunFilter{States: []RunState{StateApproved, StateRunning, StateVerifying, StateAwaitingApproval}})
-	if err != nil {
-		return fmt.Errorf("sweep: %w", err)
-	}
-	for _, r := range runs {
-		var t Task
-		switch {
-		case r.State == StateAwaitingApproval && !now.Before(r.ExpiresAt):
-			t = Task{Kind: TaskExpire, RunID: r.ID, Due: now}
-		case r.State == StateVerifying && now.After(r.LeaseUntil):
-			t = Task{Kind: TaskVerify, RunID: r.ID, Due: now}
-		case r.State == StateRunning && r.waitingForPerson():
-			// Nobody works a run that waits for a person; keep its claim on the app so
-			// no other run pauses provisioning meanwhile.
-			if !r.pastRestore() {
-				if _, err := e.Store.Lock(ctx, AppPauseKey(r.Target.AppID), r.ID, pauseTTL); err != nil {
-					e.log().WarnContext(ctx, "keeping the app's provisioning pause for a waiting run", "run_id", r.ID, "err", err)
-				}
-			}
-			continue
-		case (r.State == StateRunning || r.State == StateApproved) && now.After(r.LeaseUntil):
-			t = Task{Kind: TaskAdvance, RunID: r.ID, Due: now}
-		default:
-			continue
-		}
-		if err := e.Scheduler.Schedule(ctx, t); err != nil {
-			return fmt.Errorf("sweep: %w", err)
-		}
-	}
-	return nil
-}
-
-// Work claims and handles due tasks until ctx ends, and sweeps every sweepEvery. poll
-// is how often it looks for due tasks.
-func (e *Engine) Work(ctx context.Context, poll, sweepEvery time.Duration, parallel int) error {
-	if err := e.Sweep(ctx); err != nil {
-		e.log().WarnContext(ctx, "sweep", "err", err)
-	}
-	tick := time.NewTicker(poll)
-	defer tick.Stop()
-	lastSweep := time.Now()
-	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(max(parallel, 1) + 1)
-	defer func() { _ = g.Wait() }()
-	for {
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-tick.C:
-		}
-		if time.Since(lastSweep) >= sweepEvery {
-			lastSweep = time.Now()
-			if err := e.Sweep(gctx); err != nil {
-				e.log().WarnContext(ctx, "sweep", "err", err)
-			}
-		}
-		tasks, err := e.Scheduler.Claim(gctx, e.now(), max(parallel, 1))
-		if err != nil {
-			e.log().WarnContext(ctx, "claiming tasks", "err", err)
-			continue
-		}
-		for _, t := range tasks {
-			g.Go(func() error {
-				if err := e.Handle(gctx, t); err != nil {
-					e.log().WarnContext(gctx, "task failed", "run_id", t.RunID, "task", t.Kind, "err", err)
-					// Worth another try later; the sweep would find it too.
-					_ = e.Scheduler.Schedule(gctx, Task{Kind: t.Kind, RunID: t.RunID, Due: e.now().Add(e.backoff(2))})
-				}
-				return nil
-			})
-		}
-	}
 }

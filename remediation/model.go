@@ -54,7 +54,7 @@ type App struct {
 	SignOnMode string `json:"sign_on_mode,omitempty"`
 }
 
-// AppUser is a user's assignment to an app (GET /api/v1/apps/{app}/users/{user}).
+// AppUser is a user's assignment to an app, as Okta's app user resource holds it.
 // ExternalID is empty when Okta holds null.
 type AppUser struct {
 	ID         string     `json:"id"`
@@ -162,7 +162,7 @@ type LogQuery struct {
 	MaxEvents  int // stop paging after this many events; 0 means a sensible default
 }
 
-// UserType is an Okta user type (GET /api/v1/meta/types/user).
+// UserType is an Okta user type.
 type UserType struct {
 	ID          string `json:"id"`
 	Name        string `json:"name"`
@@ -170,7 +170,7 @@ type UserType struct {
 	Default     bool   `json:"default"`
 }
 
-// GroupRule is an Okta group rule (GET /api/v1/groups/rules), reduced to what matters:
+// GroupRule is an Okta group rule, reduced to what matters:
 // whether it is active, its expression, and the groups it assigns.
 type GroupRule struct {
 	ID         string   `json:"id"`
@@ -186,7 +186,7 @@ type Group struct {
 	Name string `json:"name"`
 }
 
-// AppGroup is a group assigned to an app (GET /api/v1/apps/{app}/groups).
+// AppGroup is a group assigned to an app.
 type AppGroup struct {
 	GroupID  string `json:"group_id"`
 	Priority int    `json:"priority"`

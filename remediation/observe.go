@@ -15,21 +15,21 @@ type Observer interface {
 }
 
 func (e *Engine) observeStep(s *StepRecord, outcome string) {
-	if e.Observe == nil || s.StartedAt == nil {
+	if e.observer == nil || s.StartedAt == nil {
 		return
 	}
-	e.Observe.StepEnded(s.Kind, outcome, e.now().Sub(*s.StartedAt))
+	e.observer.StepEnded(s.Kind, outcome, e.now().Sub(*s.StartedAt))
 }
 
 // observeResume reports the provisioning-off window that ends now: since the step that
 // turned provisioning off ended.
 func (e *Engine) observeResume(r *Run) {
-	if e.Observe == nil {
+	if e.observer == nil {
 		return
 	}
 	for _, s := range r.Steps {
 		if s.Kind.pausesProvisioning() && s.EndedAt != nil {
-			e.Observe.ProvisioningResumed(e.now().Sub(*s.EndedAt))
+			e.observer.ProvisioningResumed(e.now().Sub(*s.EndedAt))
 			return
 		}
 	}

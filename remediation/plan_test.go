@@ -45,31 +45,77 @@ func TestBuildSteps(t *testing.T) {
 	}
 }
 
-func TestDryRunListsTheExactCalls(t *testing.T) {
-	caps := Capabilities{LifecycleCreate: Enabled, Profile: Enabled, LifecycleDeactivate: Disabled, Password: PasswordCapability{Status: Enabled, Seed: "RANDOM", Change: "KEEP_EXISTING"}}
-	r := &Run{Plan: PlanResetExternalID, Target: Target{UserID: "00u1", AppID: "0oa1", AppLabel: "Zoom"},
-		Snapshot: Snapshot{AppUser: AppUser{ID: "00u1", Scope: ScopeUser}, Provisioning: &Provisioning{Capabilities: caps}}}
+// fakeRenderer renders an effect as "<side> <kind>" so a test can see which adapter
+// rendered which effect.
+type fakeRenderer string
+
+func (f fakeRenderer) RenderCalls(ef Effect) ([]Call, error) {
+	return []Call{{Method: string(f), Path: string(ef.Kind)}}, nil
+}
+
+// The dry run is what the adapters rendered for each step's effects, in order: Okta's
+// effects by the Okta renderer, the SaaS account's by the SaaS one; manual steps have
+// instructions and no call.
+func TestDryRunComesFromTheAdapters(t *testing.T) {
+	caps := Capabilities{LifecycleCreate: Enabled, Profile: Enabled, LifecycleDeactivate: Disabled}
+	e := &Engine{oktaCalls: fakeRenderer("OKTA"), saasCalls: fakeRenderer("SAAS")}
+	r := &Run{Plan: PlanRelinkSaaSUser, Target: Target{UserID: "00u1", AppID: "0oa1", AppLabel: "Slack"},
+		Snapshot: Snapshot{AppUser: AppUser{ID: "00u1", Scope: ScopeUser}, Provisioning: &Provisioning{Capabilities: caps}, SaaSUserID: "U1"}}
 	kinds, _ := BuildSteps(r.Plan, r.Snapshot)
 	for _, k := range kinds {
 		r.Steps = append(r.Steps, StepRecord{Kind: k})
+	}
+	if err := e.renderCalls(r); err != nil {
+		t.Fatal(err)
 	}
 	var calls []string
 	for _, s := range DryRun(r) {
 		if s.Title.EN == "" || s.Title.JA == "" {
 			t.Errorf("step %s lacks a title in a language", s.Kind)
 		}
-		calls = append(calls, s.Calls...)
+		calls = append(calls, strings.Join(s.Calls, "+"))
 	}
 	want := []string{
-		"GET /api/v1/apps/0oa1/users/00u1",
-		"GET /api/v1/apps/0oa1/features/USER_PROVISIONING",
-		`PUT /api/v1/apps/0oa1/features/USER_PROVISIONING {"create":{"lifecycleCreate":{"status":"DISABLED"}},"update":{"lifecycleDeactivate":{"status":"DISABLED"},"password":{"change":"KEEP_EXISTING","seed":"RANDOM","status":"DISABLED"},"profile":{"status":"DISABLED"}}}`,
-		"DELETE /api/v1/apps/0oa1/users/00u1",
-		`POST /api/v1/apps/0oa1/users/00u1 {"externalId":null}`,
-		`PUT /api/v1/apps/0oa1/features/USER_PROVISIONING {"create":{"lifecycleCreate":{"status":"ENABLED"}},"update":{"lifecycleDeactivate":{"status":"DISABLED"},"password":{"change":"KEEP_EXISTING","seed":"RANDOM","status":"ENABLED"},"profile":{"status":"ENABLED"}}}`,
+		"OKTA read_app_user+OKTA read_provisioning", "OKTA set_provisioning", "SAAS set_account_active",
+		"OKTA unassign", "OKTA set_external_id", "OKTA set_provisioning",
 	}
 	if !slices.Equal(calls, want) {
 		t.Errorf("dry run:\n%s\nwant:\n%s", strings.Join(calls, "\n"), strings.Join(want, "\n"))
+	}
+
+	r.Snapshot.Provisioning = nil // no Features API: manual switches
+	r.Steps = nil
+	kinds, _ = BuildSteps(r.Plan, r.Snapshot)
+	for _, k := range kinds {
+		r.Steps = append(r.Steps, StepRecord{Kind: k})
+	}
+	if err := e.renderCalls(r); err != nil {
+		t.Fatal(err)
+	}
+	dr := DryRun(r)
+	if !dr[1].Manual || len(dr[1].Calls) != 0 || dr[1].Instructions.EN == "" || dr[1].Instructions.JA == "" {
+		t.Errorf("manual step: %+v", dr[1])
+	}
+	if got := strings.Join(dr[0].Calls, "+"); got != "OKTA read_app_user" {
+		t.Errorf("snapshot of a manual app reads %s, want the assignment only", got)
+	}
+}
+
+// No text of a step names an internal document or a wire format.
+func TestStepTextsNameProcedures(t *testing.T) {
+	r := &Run{Target: Target{AppLabel: "Zoom"}}
+	for k, d := range stepDefs() {
+		texts := []Text{d.title}
+		if d.instructions != nil {
+			texts = append(texts, d.instructions(r))
+		}
+		for _, x := range texts {
+			for _, bad := range []string{"seed", "fix 2", "step 3", "/api/v1", "対処方法", "アサイン", "SLACK_"} {
+				if strings.Contains(x.EN, bad) || strings.Contains(x.JA, bad) {
+					t.Errorf("%s: %q in %+v", k, bad, x)
+				}
+			}
+		}
 	}
 }
 

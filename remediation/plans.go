@@ -1,19 +1,21 @@
 package remediation
 
-// PlanID names a fix from the troubleshooting guides (DESIGN §6). Stable: buttons,
+// PlanID names a fix from the troubleshooting guides. Stable: buttons,
 // the audit trail and `diagnose --json` carry it.
 type PlanID string
 
 // The plans. Group-scope conversion and manual provisioning switches are steps inside
 // these plans, not plans of their own.
 const (
-	// PlanReassign is seed 000 fix 1: unassign the user from the app and assign again.
+	// PlanReassign unassigns the user from the app and assigns them again (the first
+	// procedure of docs/background.md).
 	PlanReassign PlanID = "reassign"
-	// PlanResetExternalID is seed 000 fix 2: provisioning off, unassign, externalId null
-	// (which re-assigns), provisioning restored.
+	// PlanResetExternalID resets the External ID with provisioning paused: provisioning
+	// off, unassign, externalId null (which re-assigns), provisioning restored.
 	PlanResetExternalID PlanID = "reset_external_id"
-	// PlanRelinkSaaSUser is the seed's Slack variant: provisioning off, reactivate the
-	// Slack account, unassign, externalId set to the Slack member ID, provisioning restored.
+	// PlanRelinkSaaSUser relinks a deactivated Slack account: provisioning off,
+	// reactivate the Slack account, unassign, externalId set to the Slack member ID,
+	// provisioning restored.
 	PlanRelinkSaaSUser PlanID = "relink_saas_user"
 )
 
@@ -21,9 +23,9 @@ const (
 func (p PlanID) Title() Text {
 	switch p {
 	case PlanReassign:
-		return T("Re-assign the app (fix 1)", "アプリを再アサイン(対処方法 1)")
+		return T("Re-assign the app", "アプリを再割り当て")
 	case PlanResetExternalID:
-		return T("Reset the External ID (fix 2)", "External ID をリセット(対処方法 2)")
+		return T("Reset the External ID with provisioning paused", "プロビジョニングを一時停止して外部ID をリセット")
 	case PlanRelinkSaaSUser:
 		return T("Reactivate and relink the Slack user", "Slack ユーザーを再有効化して再紐付け")
 	default:

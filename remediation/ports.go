@@ -3,7 +3,7 @@ package remediation
 import "context"
 
 // OktaWriter is what the engine needs from Okta: the reads to snapshot, check and
-// verify, and the writes of the seed procedures. Implementations translate errors into
+// verify, and the writes of the fixes (docs/background.md). Implementations translate errors into
 // this package's sentinels (ErrTransient and ErrRateLimited are retried).
 type OktaWriter interface {
 	GetAppUser(ctx context.Context, appID, userID string) (AppUser, error)
@@ -16,7 +16,7 @@ type OktaWriter interface {
 	// SetAppUserScope converts an assignment to USER (individual) or back to GROUP.
 	SetAppUserScope(ctx context.Context, appID, userID, scope string) (AppUser, error)
 	// SetExternalID writes the app user's externalId; nil sends JSON null. Okta
-	// re-assigns an unassigned user on this call (seed 000).
+	// re-assigns an unassigned user on this call.
 	SetExternalID(ctx context.Context, appID, userID string, externalID *string) (AppUser, error)
 	// UnassignUser removes the assignment; ErrGroupScoped for a GROUP-scoped one.
 	UnassignUser(ctx context.Context, appID, userID string) error

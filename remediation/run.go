@@ -8,14 +8,13 @@ import (
 	"time"
 )
 
-// RunState is where a run is in its life (DESIGN §5):
-// proposed → awaiting_approval → approved → running → verifying → succeeded,
-// and rejected | expired | cancelled | failed | compensated.
+// RunState is where a run is in its life: a run is saved awaiting approval, then
+// approved → running → verifying → succeeded, or ends rejected | expired | cancelled |
+// failed | compensated.
 type RunState string
 
 // The run states.
 const (
-	StateProposed         RunState = "proposed"
 	StateAwaitingApproval RunState = "awaiting_approval"
 	StateApproved         RunState = "approved"
 	StateRunning          RunState = "running"
@@ -36,10 +35,6 @@ func (s RunState) Terminal() bool {
 	}
 	return false
 }
-
-// Active reports whether a run in state s occupies its (user, app): only one active
-// run per pair may exist.
-func (s RunState) Active() bool { return !s.Terminal() }
 
 // StepStatus is where one step of a run is.
 type StepStatus string
@@ -71,7 +66,8 @@ type Snapshot struct {
 	AppUser AppUser `json:"app_user"`
 	// Provisioning is nil when the app has no Features API (the switch is manual).
 	Provisioning *Provisioning `json:"provisioning,omitempty"`
-	// StaleExternalID is the ID quoted by the failure (seed 000 step 2).
+	// StaleExternalID is the externalId Okta held when the plan was made: the one the
+	// failure quotes ("No user returned for user …").
 	StaleExternalID string `json:"stale_external_id,omitempty"`
 	// SaaSUserID is the account to relink (the Slack member ID) for relink_saas_user.
 	SaaSUserID string `json:"saas_user_id,omitempty"`
@@ -91,6 +87,9 @@ type StepRecord struct {
 	Error       string     `json:"error,omitempty"`
 	AssignedTo  string     `json:"assigned_to,omitempty"`  // manual steps: who is asked
 	ConfirmedBy string     `json:"confirmed_by,omitempty"` // manual steps: who confirmed
+	// Calls are the exact HTTP calls of the step as its adapter rendered them when the
+	// plan was made (the dry run); none for a manual step.
+	Calls []Call `json:"calls,omitempty"`
 }
 
 // Decision is one approval or rejection, recorded with who, when and why.
@@ -146,7 +145,17 @@ type Run struct {
 	// CancelRequested asks the engine to stop at the next step boundary and undo.
 	CancelRequested bool `json:"cancel_requested,omitempty"`
 	// QueuedBehind names the run holding the app's provisioning pause while this one waits.
-	QueuedBehind   string    `json:"queued_behind,omitempty"`
+	QueuedBehind string `json:"queued_behind,omitempty"`
+	// RetryAt is when a run that waits to try again (a back-off) is due: the sweep
+	// leaves it alone until then.
+	RetryAt time.Time `json:"retry_at,omitzero"`
+	// OwedSince is set when an undo or a restore of provisioning failed for a reason
+	// retrying may not cure (a revoked token): the run stays open, retried with
+	// back-off until it works or a person marks it handled (Engine.MarkHandled).
+	OwedSince time.Time `json:"owed_since,omitzero"`
+	// Alert is the loud message of a run that needs people: what is left off or
+	// unassigned and how to put it back by hand.
+	Alert          Text      `json:"alert,omitzero"`
 	VerifyDeadline time.Time `json:"verify_deadline,omitzero"`
 	Outcome        Text      `json:"outcome,omitzero"`
 	Error          string    `json:"error,omitempty"`
@@ -177,6 +186,9 @@ func (r Run) Clone() Run {
 	r.Decisions = slices.Clone(r.Decisions)
 	r.Approvers = slices.Clone(r.Approvers)
 	r.Snapshot.RegroupIDs = slices.Clone(r.Snapshot.RegroupIDs)
+	for i := range r.Steps {
+		r.Steps[i].Calls = slices.Clone(r.Steps[i].Calls)
+	}
 	if p := r.Snapshot.Provisioning; p != nil {
 		cp := *p
 		r.Snapshot.Provisioning = &cp

@@ -2,7 +2,6 @@ package remediation
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 )
@@ -27,7 +26,7 @@ const (
 // must be planned and approved again.
 var ErrStale = errors.New("okta changed since the plan was approved")
 
-// BuildSteps lays out plan p for a snapshot (DESIGN §6, seed 000). Group-scoped users
+// BuildSteps lays out plan p for a snapshot (see docs/background.md). Group-scoped users
 // are made individual first and returned to their group at the end when a group of the
 // app still holds them; apps without the Features API get manual provisioning switches.
 func BuildSteps(p PlanID, s Snapshot) ([]StepKind, error) {
@@ -59,78 +58,33 @@ func BuildSteps(p PlanID, s Snapshot) ([]StepKind, error) {
 	return steps, nil
 }
 
-// stepDef is what a step kind does. Check is read-only and says whether the step's
-// effect is already there (used when resuming after a crash or a retry); Do must be
-// idempotent; Undo (nil when there is nothing to undo) must be idempotent too.
+// stepDef is what a step kind does. Effects are what it changes (or reads), in domain
+// terms: the dry run renders them, and a step without its own do applies them in
+// order. Check is read-only and says whether the step's effect is already there (used
+// when resuming after a crash or a retry); do must be idempotent; undo (nil when there
+// is nothing to undo) must be idempotent too.
 type stepDef struct {
 	title  Text
 	manual bool
-	// calls lists the exact API calls (none for a manual step); instructions says what a
-	// person does for a manual one.
-	calls        func(r *Run) []string
+	// instructions says what a person does for a manual step.
 	instructions func(r *Run) Text
-	check        func(ctx context.Context, e *Engine, r *Run) (bool, error)
-	do           func(ctx context.Context, e *Engine, r *Run) error
-	undo         func(ctx context.Context, e *Engine, r *Run) error
+	effects      func(r *Run) []Effect
+	check        func(ctx context.Context, env stepEnv, r *Run) (bool, error)
+	do           func(ctx context.Context, env stepEnv, r *Run) error
+	undo         func(ctx context.Context, env stepEnv, r *Run) error
 }
 
-func appUserPath(r *Run) string {
-	return "/api/v1/apps/" + r.Target.AppID + "/users/" + r.Target.UserID
-}
-
-func featurePath(r *Run) string {
-	return "/api/v1/apps/" + r.Target.AppID + "/features/USER_PROVISIONING"
-}
-
-// CapabilitiesJSON renders capabilities as the Features API's CapabilitiesObject body.
-func CapabilitiesJSON(c Capabilities) string {
-	status := func(s string) map[string]string { return map[string]string{"status": s} }
-	create, update := map[string]any{}, map[string]any{}
-	if c.LifecycleCreate != "" {
-		create["lifecycleCreate"] = status(c.LifecycleCreate)
+// doStep does the step: its own do, or its effects in order.
+func (d stepDef) doStep(ctx context.Context, env stepEnv, r *Run) error {
+	if d.do != nil {
+		return d.do(ctx, env, r)
 	}
-	if c.Profile != "" {
-		update["profile"] = status(c.Profile)
-	}
-	if c.LifecycleDeactivate != "" {
-		update["lifecycleDeactivate"] = status(c.LifecycleDeactivate)
-	}
-	if c.Password.Status != "" {
-		pw := map[string]string{"status": c.Password.Status}
-		if c.Password.Seed != "" {
-			pw["seed"] = c.Password.Seed
+	for _, ef := range d.effects(r) {
+		if err := env.apply(ctx, ef); err != nil {
+			return err
 		}
-		if c.Password.Change != "" {
-			pw["change"] = c.Password.Change
-		}
-		update["password"] = pw
 	}
-	body := map[string]any{}
-	if len(create) > 0 {
-		body["create"] = create
-	}
-	if len(update) > 0 {
-		body["update"] = update
-	}
-	b, _ := json.Marshal(body) // maps of strings always marshal
-	return string(b)
-}
-
-// isAssigned reads whether the user is assigned, and the assignment.
-func isAssigned(ctx context.Context, e *Engine, r *Run) (AppUser, bool, error) {
-	au, err := e.Okta.GetAppUser(ctx, r.Target.AppID, r.Target.UserID)
-	if errors.Is(err, ErrNotFound) {
-		return AppUser{}, false, nil
-	}
-	return au, err == nil, err
-}
-
-func sameCaps(ctx context.Context, e *Engine, r *Run, want Capabilities) (bool, error) {
-	p, err := e.Okta.GetProvisioning(ctx, r.Target.AppID)
-	if err != nil {
-		return false, err
-	}
-	return p.Capabilities == want, nil
+	return nil
 }
 
 // manualProvisioning is what a person is asked to do for a manual switch (no API call
@@ -138,26 +92,43 @@ func sameCaps(ctx context.Context, e *Engine, r *Run, want Capabilities) (bool, 
 func manualProvisioning(r *Run, on bool) Text {
 	if on {
 		return Tf("Admin Console → Applications → %s → Provisioning → To App: turn back on what was on before (Create Users, Update User Attributes, Deactivate Users), then click Done.",
-			"管理コンソール → Applications → %s → Provisioning → To App: 元々オンだった設定(Create Users、Update User Attributes、Deactivate Users)をオンに戻してから「完了」を押してください。", r.Target.AppLabel)
+			"管理コンソール → [アプリケーション] → %s → [プロビジョニング] → [To App(アプリへ)]: 元々オンだった設定([ユーザーを作成]、[ユーザー属性を更新]、[ユーザーを無効化])をオンに戻してから「完了」を押してください。", r.Target.AppLabel)
 	}
 	return Tf("Admin Console → Applications → %s → Provisioning → To App: turn off Create Users, Update User Attributes and Deactivate Users, then click Done.",
-		"管理コンソール → Applications → %s → Provisioning → To App: Create Users、Update User Attributes、Deactivate Users をオフにしてから「完了」を押してください。", r.Target.AppLabel)
+		"管理コンソール → [アプリケーション] → %s → [プロビジョニング] → [To App(アプリへ)]: [ユーザーを作成]、[ユーザー属性を更新]、[ユーザーを無効化] をオフにしてから「完了」を押してください。", r.Target.AppLabel)
+}
+
+func setCaps(r *Run, c Capabilities) []Effect {
+	return []Effect{{Kind: EffectSetProvisioning, AppID: r.Target.AppID, Capabilities: c}}
+}
+
+func onAppUser(r *Run, k EffectKind) Effect {
+	return Effect{Kind: k, AppID: r.Target.AppID, UserID: r.Target.UserID}
+}
+
+func setScope(r *Run, scope string) Effect {
+	ef := onAppUser(r, EffectSetScope)
+	ef.Scope = scope
+	return ef
 }
 
 // stepDefs is the catalogue of step kinds.
 func stepDefs() map[StepKind]stepDef {
 	return map[StepKind]stepDef{
 		StepSnapshot: {
-			title: T("Re-read the app user and USER_PROVISIONING; stop if they changed since approval", "アプリユーザーと USER_PROVISIONING を再取得し、承認時から変わっていれば中止"),
-			calls: func(r *Run) []string {
-				c := []string{"GET " + appUserPath(r)}
+			title: T("Re-read the assignment and the provisioning settings; stop if they changed since the approval",
+				"割り当てとプロビジョニング設定を再取得し、承認時から変わっていれば中止"),
+			effects: func(r *Run) []Effect {
+				efs := []Effect{onAppUser(r, EffectReadAppUser)}
 				if r.Snapshot.Provisioning != nil {
-					c = append(c, "GET "+featurePath(r))
+					efs = append(efs, Effect{Kind: EffectReadProvisioning, AppID: r.Target.AppID})
 				}
-				return c
+				return efs
 			},
-			do: func(ctx context.Context, e *Engine, r *Run) error {
-				now, err := e.readSnapshot(ctx, r)
+			do: func(ctx context.Context, env stepEnv, r *Run) error {
+				// Both reads at once, as a proposal makes them: the dry run lists them,
+				// and their order does not matter.
+				now, err := env.readSnapshot(ctx, r, r.Snapshot.Provisioning != nil)
 				if err != nil {
 					return err
 				}
@@ -168,182 +139,129 @@ func stepDefs() map[StepKind]stepDef {
 			},
 		},
 		StepScopeUser: {
-			title: T("Make the assignment individual (Assignment master: Administrator (override group))", "アサインを個別に変更(Assignment master:Administrator(override group))"),
-			calls: func(r *Run) []string { return []string{"POST " + appUserPath(r) + ` {"scope":"USER"}`} },
-			check: func(ctx context.Context, e *Engine, r *Run) (bool, error) {
-				au, ok, err := isAssigned(ctx, e, r)
+			title: T("Make the assignment individual (Assignment master: Administrator (override group))",
+				"割り当てを個別の割り当てに変更(割り当てのマスター: 管理者(グループを上書き))"),
+			effects: func(r *Run) []Effect { return []Effect{setScope(r, ScopeUser)} },
+			check: func(ctx context.Context, env stepEnv, r *Run) (bool, error) {
+				au, ok, err := env.isAssigned(ctx, r)
 				return ok && au.Scope == ScopeUser, err
 			},
-			do: func(ctx context.Context, e *Engine, r *Run) error {
-				_, err := e.Okta.SetAppUserScope(ctx, r.Target.AppID, r.Target.UserID, ScopeUser)
-				return err
-			},
-			undo: func(ctx context.Context, e *Engine, r *Run) error {
+			undo: func(ctx context.Context, env stepEnv, r *Run) error {
 				if len(r.Snapshot.RegroupIDs) == 0 {
 					return nil // no group holds the user any more: it stays individual
 				}
-				au, ok, err := isAssigned(ctx, e, r)
+				au, ok, err := env.isAssigned(ctx, r)
 				if err != nil || !ok || au.Scope == ScopeGroup {
 					return err
 				}
-				_, err = e.Okta.SetAppUserScope(ctx, r.Target.AppID, r.Target.UserID, ScopeGroup)
-				return err
+				return env.apply(ctx, setScope(r, ScopeGroup))
 			},
 		},
 		StepProvisioningOff: {
-			title: T("Turn provisioning to the app off (seed 000 fix 2 step 3)", "アプリへのプロビジョニングをオフ(対処方法 2 手順 3)"),
-			calls: func(r *Run) []string {
-				return []string{"PUT " + featurePath(r) + " " + CapabilitiesJSON(r.Snapshot.Provisioning.Capabilities.Off())}
+			title: T("Pause provisioning to the app (Create Users, Update User Attributes, Deactivate Users off), so the next steps push nothing",
+				"アプリへのプロビジョニングを一時停止([ユーザーを作成]・[ユーザー属性を更新]・[ユーザーを無効化] をオフ)し、以降の手順で何もプッシュされないようにする"),
+			effects: func(r *Run) []Effect { return setCaps(r, r.Snapshot.Provisioning.Capabilities.Off()) },
+			check: func(ctx context.Context, env stepEnv, r *Run) (bool, error) {
+				return env.sameCaps(ctx, r, r.Snapshot.Provisioning.Capabilities.Off())
 			},
-			check: func(ctx context.Context, e *Engine, r *Run) (bool, error) {
-				return sameCaps(ctx, e, r, r.Snapshot.Provisioning.Capabilities.Off())
-			},
-			do: func(ctx context.Context, e *Engine, r *Run) error {
-				_, err := e.Okta.SetProvisioning(ctx, r.Target.AppID, r.Snapshot.Provisioning.Capabilities.Off())
-				return err
-			},
-			undo: func(ctx context.Context, e *Engine, r *Run) error { return e.restoreProvisioning(ctx, r) },
+			undo: func(ctx context.Context, env stepEnv, r *Run) error { return env.restoreProvisioning(ctx, r) },
 		},
 		StepProvisioningOffMan: {
-			title:        T("Turn provisioning off by hand in the Admin Console (the app has no Features API)", "管理コンソールで手動でプロビジョニングをオフ(Features API 非対応)"),
+			title: T("Pause provisioning by hand in the Admin Console (the app has no Features API)",
+				"管理コンソールで手動でプロビジョニングを一時停止(このアプリは Features API に対応していません)"),
 			manual:       true,
-			calls:        func(*Run) []string { return nil },
 			instructions: func(r *Run) Text { return manualProvisioning(r, false) },
 		},
 		StepSaaSReactivate: {
-			title: T("Reactivate the Slack account (SCIM)", "Slack アカウントを再有効化(SCIM)"),
-			calls: func(r *Run) []string {
-				return []string{"PATCH {SLACK_SCIM_URL}Users/" + r.Snapshot.SaaSUserID + ` {"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"replace","path":"active","value":true}]}`}
+			title: T("Reactivate the Slack account", "Slack アカウントを再有効化"),
+			effects: func(r *Run) []Effect {
+				return []Effect{{Kind: EffectSetAccountActive, AccountID: r.Snapshot.SaaSUserID, Active: true}}
 			},
-			check: func(ctx context.Context, e *Engine, r *Run) (bool, error) {
-				a, err := e.saas().GetAccount(ctx, r.Snapshot.SaaSUserID)
+			check: func(ctx context.Context, env stepEnv, r *Run) (bool, error) {
+				a, err := env.saas.GetAccount(ctx, r.Snapshot.SaaSUserID)
 				return err == nil && a.Active, err
 			},
-			do: func(ctx context.Context, e *Engine, r *Run) error {
-				return e.saas().SetActive(ctx, r.Snapshot.SaaSUserID, true)
-			},
-			undo: func(ctx context.Context, e *Engine, r *Run) error {
-				return e.saas().SetActive(ctx, r.Snapshot.SaaSUserID, false)
+			undo: func(ctx context.Context, env stepEnv, r *Run) error {
+				return env.apply(ctx, Effect{Kind: EffectSetAccountActive, AccountID: r.Snapshot.SaaSUserID, Active: false})
 			},
 		},
 		StepUnassign: {
-			title: T("Unassign the user from the app", "ユーザーのアプリのアサインを外す"),
-			calls: func(r *Run) []string { return []string{"DELETE " + appUserPath(r)} },
-			check: func(ctx context.Context, e *Engine, r *Run) (bool, error) {
-				_, ok, err := isAssigned(ctx, e, r)
+			title:   T("Unassign the user from the app", "ユーザーのアプリへの割り当てを解除"),
+			effects: func(r *Run) []Effect { return []Effect{onAppUser(r, EffectUnassign)} },
+			check: func(ctx context.Context, env stepEnv, r *Run) (bool, error) {
+				_, ok, err := env.isAssigned(ctx, r)
 				return !ok && err == nil, err
 			},
-			do: func(ctx context.Context, e *Engine, r *Run) error {
-				err := e.Okta.UnassignUser(ctx, r.Target.AppID, r.Target.UserID)
-				if errors.Is(err, ErrNotFound) {
-					return nil // already unassigned: the effect is there
-				}
-				return err
-			},
-			undo: func(ctx context.Context, e *Engine, r *Run) error {
-				if _, ok, err := isAssigned(ctx, e, r); err != nil || ok {
+			undo: func(ctx context.Context, env stepEnv, r *Run) error {
+				if _, ok, err := env.isAssigned(ctx, r); err != nil || ok {
 					return err
 				}
-				_, err := e.Okta.AssignUser(ctx, r.Target.AppID, r.Target.UserID)
-				return err
+				return env.apply(ctx, onAppUser(r, EffectAssign))
 			},
 		},
 		StepAssign: {
-			title: T("Assign the app to the user again", "ユーザーにアプリを再アサイン"),
-			calls: func(r *Run) []string {
-				return []string{"POST /api/v1/apps/" + r.Target.AppID + `/users {"id":"` + r.Target.UserID + `","scope":"USER"}`}
-			},
-			check: func(ctx context.Context, e *Engine, r *Run) (bool, error) {
-				_, ok, err := isAssigned(ctx, e, r)
+			title:   T("Assign the app to the user again", "ユーザーにアプリを再割り当て"),
+			effects: func(r *Run) []Effect { return []Effect{onAppUser(r, EffectAssign)} },
+			check: func(ctx context.Context, env stepEnv, r *Run) (bool, error) {
+				_, ok, err := env.isAssigned(ctx, r)
 				return ok, err
-			},
-			do: func(ctx context.Context, e *Engine, r *Run) error {
-				_, err := e.Okta.AssignUser(ctx, r.Target.AppID, r.Target.UserID)
-				return err
 			},
 		},
 		StepExternalIDNull: {
-			title: T("Set the External ID to null through the API (this re-assigns the user)", "API で External ID を null に設定(ユーザーは自動的に再アサインされます)"),
-			calls: func(r *Run) []string { return []string{"POST " + appUserPath(r) + ` {"externalId":null}`} },
-			check: func(ctx context.Context, e *Engine, r *Run) (bool, error) {
-				au, ok, err := isAssigned(ctx, e, r)
+			title: T("Clear the External ID (set it to null) through the API; this assigns the user again",
+				"API で外部ID をクリア(null に設定)。これによりユーザーは再び割り当てられます"),
+			effects: func(r *Run) []Effect { return []Effect{onAppUser(r, EffectSetExternalID)} },
+			check: func(ctx context.Context, env stepEnv, r *Run) (bool, error) {
+				au, ok, err := env.isAssigned(ctx, r)
 				return ok && au.ExternalID == "", err
-			},
-			do: func(ctx context.Context, e *Engine, r *Run) error {
-				_, err := e.Okta.SetExternalID(ctx, r.Target.AppID, r.Target.UserID, nil)
-				return err
 			},
 		},
 		StepExternalIDSet: {
-			title: T("Set the External ID to the Slack member ID through the API (this re-assigns the user)", "API で External ID に Slack のメンバー ID を設定(ユーザーは自動的に再アサインされます)"),
-			calls: func(r *Run) []string {
-				return []string{"POST " + appUserPath(r) + ` {"externalId":"` + r.Snapshot.SaaSUserID + `"}`}
-			},
-			check: func(ctx context.Context, e *Engine, r *Run) (bool, error) {
-				// A fresh GET: the POST's own answer may still show null (seed 000).
-				au, ok, err := isAssigned(ctx, e, r)
-				return ok && au.ExternalID == r.Snapshot.SaaSUserID, err
-			},
-			do: func(ctx context.Context, e *Engine, r *Run) error {
+			title: T("Set the External ID to the Slack member ID through the API; this assigns the user again",
+				"API で外部ID に Slack のメンバー ID を設定。これによりユーザーは再び割り当てられます"),
+			effects: func(r *Run) []Effect {
+				ef := onAppUser(r, EffectSetExternalID)
 				id := r.Snapshot.SaaSUserID
-				_, err := e.Okta.SetExternalID(ctx, r.Target.AppID, r.Target.UserID, &id)
-				return err
+				ef.ExternalID = &id
+				return []Effect{ef}
+			},
+			check: func(ctx context.Context, env stepEnv, r *Run) (bool, error) {
+				// A fresh GET: the write's own answer may still show null although the
+				// write took effect.
+				au, ok, err := env.isAssigned(ctx, r)
+				return ok && au.ExternalID == r.Snapshot.SaaSUserID, err
 			},
 		},
 		StepRestore: {
-			title: T("Restore provisioning exactly as it was (seed 000 fix 2 step 6)", "プロビジョニング設定を元どおりに戻す(対処方法 2 手順 6)"),
-			calls: func(r *Run) []string {
-				return []string{"PUT " + featurePath(r) + " " + CapabilitiesJSON(r.Snapshot.Provisioning.Capabilities)}
+			title:   T("Restore the provisioning settings exactly as they were", "プロビジョニング設定を元どおりに戻す"),
+			effects: func(r *Run) []Effect { return setCaps(r, r.Snapshot.Provisioning.Capabilities) },
+			check: func(ctx context.Context, env stepEnv, r *Run) (bool, error) {
+				return env.sameCaps(ctx, r, r.Snapshot.Provisioning.Capabilities)
 			},
-			check: func(ctx context.Context, e *Engine, r *Run) (bool, error) {
-				return sameCaps(ctx, e, r, r.Snapshot.Provisioning.Capabilities)
-			},
-			do: func(ctx context.Context, e *Engine, r *Run) error { return e.restoreProvisioning(ctx, r) },
 		},
 		StepRestoreMan: {
-			title:        T("Turn provisioning back on by hand in the Admin Console, as it was", "管理コンソールで手動でプロビジョニングを元どおりに戻す"),
+			title:        T("Turn provisioning back on by hand in the Admin Console, as it was", "管理コンソールで手動でプロビジョニング設定を元どおりに戻す"),
 			manual:       true,
-			calls:        func(*Run) []string { return nil },
 			instructions: func(r *Run) Text { return manualProvisioning(r, true) },
 		},
 		StepScopeGroup: {
-			title: T("Return the assignment to group management (Convert assignments)", "アサインをグループ管理に戻す(Convert assignments)"),
-			calls: func(r *Run) []string { return []string{"POST " + appUserPath(r) + ` {"scope":"GROUP"}`} },
-			check: func(ctx context.Context, e *Engine, r *Run) (bool, error) {
-				au, ok, err := isAssigned(ctx, e, r)
+			title: T("Return the assignment to group management (Convert assignments)",
+				"割り当てをグループによる管理に戻す([割り当てを変換])"),
+			effects: func(r *Run) []Effect { return []Effect{setScope(r, ScopeGroup)} },
+			check: func(ctx context.Context, env stepEnv, r *Run) (bool, error) {
+				au, ok, err := env.isAssigned(ctx, r)
 				return ok && au.Scope == ScopeGroup, err
-			},
-			do: func(ctx context.Context, e *Engine, r *Run) error {
-				_, err := e.Okta.SetAppUserScope(ctx, r.Target.AppID, r.Target.UserID, ScopeGroup)
-				return err
 			},
 		},
 	}
 }
 
-// DryRunStep is one step as shown before approval: its title and the exact API calls
-// it will make, or, for a manual step, what a person will be asked to do.
-type DryRunStep struct {
-	Number       int      `json:"number"`
-	Kind         StepKind `json:"kind"`
-	Title        Text     `json:"title"`
-	Manual       bool     `json:"manual,omitempty"`
-	Calls        []string `json:"calls"`
-	Instructions Text     `json:"instructions,omitzero"`
-}
-
-// DryRun renders the run's plan without doing anything.
-func DryRun(r *Run) []DryRunStep {
-	defs := stepDefs()
-	out := make([]DryRunStep, len(r.Steps))
-	for i, s := range r.Steps {
-		d := defs[s.Kind]
-		out[i] = DryRunStep{Number: i + 1, Kind: s.Kind, Title: d.title, Manual: d.manual, Calls: d.calls(r)}
-		if d.instructions != nil {
-			out[i].Instructions = d.instructions(r)
-		}
+// restoreProvisioning puts the snapshot's capabilities back, exactly.
+func (env stepEnv) restoreProvisioning(ctx context.Context, r *Run) error {
+	if r.Snapshot.Provisioning == nil {
+		return nil
 	}
-	return out
+	return env.apply(ctx, setCaps(r, r.Snapshot.Provisioning.Capabilities)[0])
 }
 
 // pausesProvisioning reports whether the step turns provisioning off: from it until

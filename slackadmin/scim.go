@@ -263,10 +263,7 @@ func (c *SCIM) SetActive(ctx context.Context, id string, active bool) error {
 	if id == "" {
 		return &remediation.RemoteError{Kind: remediation.ErrPermanent, Op: op, Summary: "empty member ID"}
 	}
-	body, err := json.Marshal(patchOp{
-		Schemas:    []string{"urn:ietf:params:scim:api:messages:2.0:PatchOp"},
-		Operations: []patchOpItem{{Op: "replace", Path: "active", Value: active}},
-	})
+	body, err := json.Marshal(activeBody(active))
 	if err != nil {
 		return fmt.Errorf("slackadmin: encoding PatchOp: %w", err)
 	}

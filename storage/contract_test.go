@@ -10,37 +10,16 @@ import (
 	"testing"
 	"time"
 
+	"github.com/okta-chatops/okta-chatops/internal/testclock"
 	"github.com/okta-chatops/okta-chatops/remediation"
 )
-
-// fakeClock is the injected clock: it moves only when a test says so.
-type fakeClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func newFakeClock() *fakeClock {
-	return &fakeClock{now: time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)}
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
 
 // harness is one fresh, empty store under test, with the ways in that only a test (or
 // an attacker) has.
 type harness struct {
 	store remediation.Store
 	sched remediation.Scheduler
-	clock *fakeClock
+	clock *testclock.Clock
 	// editEntry rewrites the stored audit entry id in place, behind the store's back.
 	editEntry func(t *testing.T, id string, edit func(*remediation.AuditEvent))
 	// deleteEntry removes the stored audit entry id behind the store's back.
@@ -103,7 +82,7 @@ func testStore(t *testing.T, newHarness func(t *testing.T) harness) {
 	t.Run("create, get, not found", func(t *testing.T) {
 		h := newHarness(t)
 		ctx := t.Context()
-		r := sampleRun("run-1", "00u1", "0oa1", remediation.StateProposed, h.clock.Now())
+		r := sampleRun("run-1", "00u1", "0oa1", remediation.StateAwaitingApproval, h.clock.Now())
 		r.Version = 7 // CreateRun decides the version, not the caller
 		if err := h.store.CreateRun(ctx, &r, event(remediation.AuditProposed, "run-1", "", h.clock.Now())); err != nil {
 			t.Fatalf("CreateRun: %v", err)
@@ -119,20 +98,20 @@ func testStore(t *testing.T, newHarness func(t *testing.T) harness) {
 			t.Errorf("GetRun returned\n%+v\nwant\n%+v", got, r)
 		}
 
-		dup := sampleRun("run-1", "00u2", "0oa2", remediation.StateProposed, h.clock.Now())
+		dup := sampleRun("run-1", "00u2", "0oa2", remediation.StateAwaitingApproval, h.clock.Now())
 		if err := h.store.CreateRun(ctx, &dup); !errors.Is(err, remediation.ErrConflict) {
 			t.Errorf("CreateRun of an existing ID: err = %v, want ErrConflict", err)
 		}
 		if _, err := h.store.GetRun(ctx, "run-missing"); !errors.Is(err, remediation.ErrNotFound) {
 			t.Errorf("GetRun of a missing run: err = %v, want ErrNotFound", err)
 		}
-		missing := sampleRun("run-missing", "00u1", "0oa1", remediation.StateProposed, h.clock.Now())
+		missing := sampleRun("run-missing", "00u1", "0oa1", remediation.StateAwaitingApproval, h.clock.Now())
 		missing.Version = 1
 		if err := h.store.UpdateRun(ctx, &missing); !errors.Is(err, remediation.ErrNotFound) {
 			t.Errorf("UpdateRun of a missing run: err = %v, want ErrNotFound", err)
 		}
 
-		zero := sampleRun("run-2", "00u1", "0oa1", remediation.StateProposed, time.Time{})
+		zero := sampleRun("run-2", "00u1", "0oa1", remediation.StateAwaitingApproval, time.Time{})
 		h.clock.Advance(time.Minute)
 		if err := h.store.CreateRun(ctx, &zero); err != nil {
 			t.Fatalf("CreateRun: %v", err)
@@ -145,7 +124,7 @@ func testStore(t *testing.T, newHarness func(t *testing.T) harness) {
 	t.Run("callers cannot alias stored runs", func(t *testing.T) {
 		h := newHarness(t)
 		ctx := t.Context()
-		r := sampleRun("run-1", "00u1", "0oa1", remediation.StateProposed, h.clock.Now())
+		r := sampleRun("run-1", "00u1", "0oa1", remediation.StateAwaitingApproval, h.clock.Now())
 		if err := h.store.CreateRun(ctx, &r); err != nil {
 			t.Fatalf("CreateRun: %v", err)
 		}
@@ -172,7 +151,7 @@ func testStore(t *testing.T, newHarness func(t *testing.T) harness) {
 	t.Run("update is compare-and-swap on the version", func(t *testing.T) {
 		h := newHarness(t)
 		ctx := t.Context()
-		r := sampleRun("run-1", "00u1", "0oa1", remediation.StateProposed, h.clock.Now())
+		r := sampleRun("run-1", "00u1", "0oa1", remediation.StateAwaitingApproval, h.clock.Now())
 		if err := h.store.CreateRun(ctx, &r); err != nil {
 			t.Fatalf("CreateRun: %v", err)
 		}
@@ -252,7 +231,7 @@ func testStore(t *testing.T, newHarness func(t *testing.T) harness) {
 	t.Run("a failed write appends no audit", func(t *testing.T) {
 		h := newHarness(t)
 		ctx := t.Context()
-		r := sampleRun("run-1", "00u1", "0oa1", remediation.StateProposed, h.clock.Now())
+		r := sampleRun("run-1", "00u1", "0oa1", remediation.StateAwaitingApproval, h.clock.Now())
 		if err := h.store.CreateRun(ctx, &r, event(remediation.AuditProposed, "run-1", "created", h.clock.Now())); err != nil {
 			t.Fatalf("CreateRun: %v", err)
 		}
@@ -265,7 +244,7 @@ func testStore(t *testing.T, newHarness func(t *testing.T) harness) {
 		if err := h.store.UpdateRun(ctx, &stale, event(remediation.AuditCancelled, "run-1", "stale", h.clock.Now())); !errors.Is(err, remediation.ErrConflict) {
 			t.Fatalf("stale UpdateRun: err = %v, want ErrConflict", err)
 		}
-		ghost := sampleRun("run-ghost", "00u1", "0oa1", remediation.StateProposed, h.clock.Now())
+		ghost := sampleRun("run-ghost", "00u1", "0oa1", remediation.StateAwaitingApproval, h.clock.Now())
 		ghost.Version = 1
 		if err := h.store.UpdateRun(ctx, &ghost, event(remediation.AuditCancelled, "run-ghost", "ghost", h.clock.Now())); !errors.Is(err, remediation.ErrNotFound) {
 			t.Fatalf("UpdateRun of a missing run: err = %v, want ErrNotFound", err)
@@ -426,7 +405,7 @@ func testStore(t *testing.T, newHarness func(t *testing.T) harness) {
 		h := newHarness(t)
 		ctx := t.Context()
 		t0 := h.clock.Now()
-		r := sampleRun("run-1", "00u1", "0oa1", remediation.StateProposed, t0)
+		r := sampleRun("run-1", "00u1", "0oa1", remediation.StateAwaitingApproval, t0)
 		if err := h.store.Append(ctx, event(remediation.AuditDiagnosed, "", "diagnosed", t0)); err != nil {
 			t.Fatalf("Append: %v", err)
 		}
@@ -534,7 +513,7 @@ func testStore(t *testing.T, newHarness func(t *testing.T) harness) {
 					if w%2 == 0 {
 						err = h.store.Append(ctx, event(remediation.AuditLookup, "", detail, h.clock.Now()))
 					} else {
-						r := sampleRun("run-"+detail, "00u1", "0oa1", remediation.StateProposed, h.clock.Now())
+						r := sampleRun("run-"+detail, "00u1", "0oa1", remediation.StateAwaitingApproval, h.clock.Now())
 						err = h.store.CreateRun(ctx, &r, event(remediation.AuditProposed, r.ID, detail, h.clock.Now()))
 					}
 					if err != nil {

@@ -6,11 +6,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/okta-chatops/okta-chatops/internal/testclock"
 	"github.com/okta-chatops/okta-chatops/remediation"
 )
 
 func newMemoryHarness(t *testing.T) harness {
-	clock := newFakeClock()
+	clock := testclock.New(time.Time{})
 	m := NewMemory(MemoryOptions{Clock: clock.Now})
 	find := func(t *testing.T, id string) int {
 		t.Helper()

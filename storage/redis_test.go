@@ -11,6 +11,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/okta-chatops/okta-chatops/internal/testclock"
 	"github.com/okta-chatops/okta-chatops/remediation"
 	"github.com/okta-chatops/okta-chatops/storage/redistest"
 )
@@ -21,7 +22,7 @@ func TestRedisStore(t *testing.T) {
 	url, client := redistest.Start(t)
 
 	newHarness := func(t *testing.T) harness {
-		clock := newFakeClock()
+		clock := testclock.New(time.Time{})
 		prefix := "test:" + t.Name() + ":"
 		s := NewRedis(client, RedisOptions{Prefix: prefix, Clock: clock.Now, Logger: slog.New(slog.NewTextHandler(t.Output(), nil))})
 		stream := prefix + "audit"
@@ -124,7 +125,7 @@ func TestRedisStore(t *testing.T) {
 		if err := client.XDel(ctx, p+"audit", all[1].ID).Err(); err != nil {
 			t.Fatalf("XDEL: %v", err)
 		}
-		r := sampleRun("run-1", "00u1", "0oa1", remediation.StateProposed, h.clock.Now())
+		r := sampleRun("run-1", "00u1", "0oa1", remediation.StateAwaitingApproval, h.clock.Now())
 		if err := h.store.CreateRun(ctx, &r, event(remediation.AuditProposed, "run-1", "three", h.clock.Now())); err != nil {
 			t.Fatalf("CreateRun after the edit: %v", err)
 		}

@@ -77,28 +77,33 @@ func newService(ctx context.Context, cfg config.Config, e env) (*service, error)
 	api := slack.New(cfg.SlackBotToken.Reveal(), slack.OptionAppLevelToken(cfg.SlackAppToken.Reveal()), slack.OptionAPIURL(cfg.SlackAPIURL))
 	people := slackadmin.NewDirectory(api)
 	policy.Groups = people
-	var saas remediation.SaaSDirectory
+	deps := remediation.EngineDeps{Okta: okta, OktaCalls: okta, Policy: policy, Logger: e.log, Observer: m}
 	if cfg.SlackSCIMToken != "" {
 		scim, err := slackadmin.NewSCIM(slackadmin.SCIMConfig{BaseURL: cfg.SlackSCIMURL, Token: cfg.SlackSCIMToken.Reveal(), Logger: e.log})
 		if err != nil {
 			return nil, usageError{err}
 		}
-		saas = scim
+		deps.SaaS, deps.SaaSCalls = scim, scim
 	}
 	b, err := openBackend(ctx, cfg, e)
 	if err != nil {
 		return nil, err
 	}
-	eng := &remediation.Engine{
-		Store: b.store, Scheduler: b.sched, Okta: okta, SaaS: saas, Policy: policy,
-		Logger: e.log, Owner: remediation.DefaultOwner(), VerifyTimeout: cfg.VerifyTimeout, Observe: m,
+	// The bot needs the engine and the engine notifies the bot: the relay is connected
+	// to the bot once both exist.
+	relay := &remediation.NotifierRelay{}
+	deps.Store, deps.Scheduler, deps.Notifier = b.store, b.sched, relay
+	eng, err := remediation.NewEngine(deps, remediation.EngineOptions{VerifyTimeout: cfg.VerifyTimeout})
+	if err != nil {
+		_ = b.close()
+		return nil, err
 	}
 	diag := &remediation.Diagnoser{Okta: okta, Logger: e.log}
 	uc := remediation.NewUseCases(remediation.UseCasesConfig{Policy: policy, Diagnoser: diag, Engine: eng, Store: b.store,
 		People: people, Channels: cfg.Channels, Logger: e.log})
 	bt := bot.New(bot.Config{Locale: locale, AuditChannel: cfg.AuditChannel, NotifyUser: cfg.NotifyUser,
-		Logger: e.log, Owner: eng.Owner, Metrics: m}, api, uc, b.store, people)
-	eng.Notifier = bt
+		Logger: e.log, Owner: eng.Owner(), Metrics: m}, api, uc, b.store, people)
+	relay.Connect(bt)
 	m.watch(b.store, okta)
 	return &service{cfg: cfg, api: api, okta: okta, store: b.store, eng: eng, bot: bt, metrics: m, close: b.close}, nil
 }
@@ -114,7 +119,7 @@ func (s *service) run(ctx context.Context, e env) error {
 		// retries on its own, and /readyz says whether it got through.
 		e.log.Warn("slack auth.test failed; starting anyway", "err", err)
 	}
-	if len(s.eng.Policy.Approvers) == 0 {
+	if len(s.eng.Policy().Approvers) == 0 {
 		e.log.Warn("no approvers configured (OKTA_CHATOPS_APPROVERS or the policy file): fixes can be proposed but never approved")
 	}
 	ln, err := net.Listen("tcp", s.cfg.HTTPAddr)
@@ -135,7 +140,9 @@ func (s *service) run(ctx context.Context, e env) error {
 		defer cancel()
 		return srv.Shutdown(sctx)
 	})
-	g.Go(func() error { return s.eng.Work(gctx, 200*time.Millisecond, 10*time.Second, 4) })
+	// Sweeping every second keeps the takeover of a dead replica's run within the
+	// engine's lease (5s) plus a second.
+	g.Go(func() error { return s.eng.Work(gctx, 200*time.Millisecond, time.Second, 4) })
 	g.Go(func() error { return s.bot.Run(gctx) })
 	e.log.Info("okta-chatops serving", "http_addr", ln.Addr().String(), "okta_org", s.cfg.OktaOrgURL, "locale", s.cfg.Locale, "redis", s.cfg.RedisURL != "")
 	err = g.Wait()

@@ -61,21 +61,10 @@ func (o *Org) serve(mux http.Handler, w http.ResponseWriter, r *http.Request) {
 	now := o.opts.Clock().UTC()
 	seq := o.nextSeq()
 	reqID := o.randString(alnum, 20) + strconv.FormatInt(seq, 36)
-	if len(o.recorded) >= maxRecorded {
-		// Bounded so that a long-running `okta-chatops sim` does not grow forever.
-		o.recorded = slices.Delete(o.recorded, 0, len(o.recorded)-maxRecorded+1)
-	}
-	o.recorded = append(o.recorded, Request{Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery, Body: string(body), seq: seq})
+	o.recordLocked(Request{Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery, Body: string(body), seq: seq})
 	o.mu.Unlock()
 	defer func() {
-		o.mu.Lock()
-		for i := len(o.recorded) - 1; i >= 0; i-- {
-			if o.recorded[i].seq == seq {
-				o.recorded[i].Status = rec.status
-				break
-			}
-		}
-		o.mu.Unlock()
+		o.setRecordedStatus(seq, rec.status)
 		o.log.Debug("oktasim request", "method", r.Method, "path", r.URL.Path, "status", rec.status, "request_id", reqID)
 	}()
 
@@ -330,7 +319,28 @@ type Request struct {
 // maxRecorded bounds the request recorder; the oldest requests are forgotten first.
 const maxRecorded = 10000
 
-// Requests returns the requests received so far, in arrival order.
+// recordLocked adds a request to the log; o.mu is held.
+func (o *Org) recordLocked(q Request) {
+	if len(o.recorded) >= maxRecorded {
+		// Bounded so that a long-running `okta-chatops sim` does not grow forever.
+		o.recorded = slices.Delete(o.recorded, 0, len(o.recorded)-maxRecorded+1)
+	}
+	o.recorded = append(o.recorded, q)
+}
+
+// setRecordedStatus records the status answered to request seq.
+func (o *Org) setRecordedStatus(seq int64, status int) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	for i := len(o.recorded) - 1; i >= 0; i-- {
+		if o.recorded[i].seq == seq {
+			o.recorded[i].Status = status
+			return
+		}
+	}
+}
+
+// Requests returns the requests received so far (Okta's and SCIM's), in arrival order.
 func (o *Org) Requests() []Request {
 	o.mu.Lock()
 	defer o.mu.Unlock()

@@ -11,31 +11,15 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/okta-chatops/okta-chatops/internal/testclock"
 )
 
-// fakeClock is a settable clock for rate-limit windows and token expiry.
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) Add(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
-
-func newClock() *fakeClock {
-	return &fakeClock{t: time.Date(2026, 2, 2, 11, 16, 6, 250e6, time.UTC)}
+// newClock is a settable clock for rate-limit windows and token expiry.
+func newClock() *testclock.Clock {
+	return testclock.New(time.Date(2026, 2, 2, 11, 16, 6, 250e6, time.UTC))
 }
 
 func wantError(t *testing.T, r resp, status int, code, summary string) {
@@ -112,7 +96,7 @@ func TestRateLimit(t *testing.T) {
 	if l.header.Get("X-Rate-Limit-Limit") != "120" {
 		t.Fatalf("logs limit %q", l.header.Get("X-Rate-Limit-Limit"))
 	}
-	clk.Add(time.Duration(reset-clk.Now().Unix()) * time.Second)
+	clk.Advance(time.Duration(reset-clk.Now().Unix()) * time.Second)
 	e.must(e.call("GET", "/api/v1/apps", nil), 200)
 }
 
@@ -341,6 +325,6 @@ func TestOAuthPrivateKeyToken(t *testing.T) {
 	if r := tokenReq(sign(claims("0oaclient", clk.Now().Add(time.Hour)), key), ""); r.status != 400 {
 		t.Errorf("no scope: %d", r.status)
 	}
-	clk.Add(TokenLifetime + time.Second)
+	clk.Advance(TokenLifetime + time.Second)
 	wantError(t, e.callAuth("GET", "/api/v1/users", nil, "Bearer "+tok), 401, "E0000011", "")
 }

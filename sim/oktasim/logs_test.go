@@ -4,10 +4,12 @@ import (
 	"fmt"
 	"testing"
 	"time"
+
+	"github.com/okta-chatops/okta-chatops/internal/testclock"
 )
 
 // logWorld: three users provisioned to Slack a minute apart, one failing.
-func logWorld(t *testing.T) (*env, *fakeClock, []string) {
+func logWorld(t *testing.T) (*env, *testclock.Clock, []string) {
 	clk := newClock()
 	e := newEnv(t, Options{Clock: clk.Now})
 	app := e.app("zoomus", "Zoom", slackCaps(Disabled))
@@ -16,11 +18,11 @@ func logWorld(t *testing.T) (*env, *fakeClock, []string) {
 		u := e.user(fmt.Sprintf("u%d@example.com", i))
 		users = append(users, u)
 		e.ok(e.org.AssignUser(app, u))
-		clk.Add(time.Minute)
+		clk.Advance(time.Minute)
 	}
 	e.ok(e.org.SaaSDeleteAccount(app, e.appUser(app, users[1]).ExternalID))
 	e.ok(e.org.PushProfile(app, users[1]))
-	clk.Add(time.Minute)
+	clk.Advance(time.Minute)
 	return e, clk, users
 }
 
@@ -120,7 +122,7 @@ func TestLogPollingAlwaysHasNext(t *testing.T) {
 	}
 	// A new event shows up on the next poll.
 	e.ok(e.org.PushProfile(mustApp(t, e, "Zoom"), users[2]))
-	clk.Add(time.Second)
+	clk.Advance(time.Second)
 	more := e.must(e.call("GET", empty.links()["next"], nil), 200)
 	if got := logTypes(t, more); len(got) != 1 || got[0] != "application.provision.user.push_profile:SUCCESS" {
 		t.Fatalf("after a new event: %v", got)

@@ -1,6 +1,7 @@
 package oktasim
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -84,11 +85,21 @@ type scimHandler struct {
 
 func (h *scimHandler) serve(mux http.Handler, w http.ResponseWriter, r *http.Request) {
 	o := h.o
-	o.mu.Lock()
-	reqID := o.randString(alnum, 12) + strconv.FormatInt(o.nextSeq(), 36)
-	o.mu.Unlock()
+	var body []byte
+	if r.Body != nil {
+		body, _ = io.ReadAll(io.LimitReader(r.Body, 1<<20))
+		r.Body = io.NopCloser(bytes.NewReader(body))
+	}
 	rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
+	o.mu.Lock()
+	seq := o.nextSeq()
+	reqID := o.randString(alnum, 12) + strconv.FormatInt(seq, 36)
+	// SCIM requests join Okta's in one log (Requests), with their full path, so a test
+	// sees every call of a fix in the order it was made.
+	o.recordLocked(Request{Method: r.Method, Path: scimFaultPrefix + r.URL.Path, Query: r.URL.RawQuery, Body: string(body), seq: seq})
+	o.mu.Unlock()
 	defer func() {
+		o.setRecordedStatus(seq, rec.status)
 		o.log.Debug("oktasim scim request", "method", r.Method, "path", r.URL.Path, "status", rec.status, "request_id", reqID)
 	}()
 	w.Header().Set("X-Slack-Req-Id", reqID)

@@ -12,6 +12,7 @@ import (
 	"github.com/slack-go/slack"
 	"github.com/slack-go/slack/socketmode"
 
+	"github.com/okta-chatops/okta-chatops/internal/testclock"
 	"github.com/okta-chatops/okta-chatops/sim/slacksim"
 )
 
@@ -22,35 +23,17 @@ const (
 	closed  = "C0NOBOT001"
 )
 
-// fakeClock is a settable clock for trigger and response_url expiry.
-type fakeClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
-
 type env struct {
 	ws    *slacksim.Workspace
 	srv   *httptest.Server
-	clock *fakeClock
+	clock *testclock.Clock
 	api   *slack.Client
 }
 
 // newEnv starts a seeded workspace on an httptest server.
 func newEnv(t *testing.T, opts slacksim.Options) *env {
 	t.Helper()
-	clock := &fakeClock{now: time.Date(2025, 6, 1, 9, 0, 0, 0, time.UTC)}
+	clock := testclock.New(time.Date(2025, 6, 1, 9, 0, 0, 0, time.UTC)) // trigger and response_url expiry
 	if opts.Clock == nil {
 		opts.Clock = clock.Now
 	}
