@@ -144,7 +144,11 @@ func (e *Engine) advance(ctx context.Context, runID string) error {
 		}
 	}
 	stop := e.heartbeat(ctx, runID)
-	err = e.run(ctx, &r)
+	if r.Bulk != nil {
+		err = e.runBulk(ctx, &r) // bulk.go
+	} else {
+		err = e.run(ctx, &r)
+	}
 	stop()
 	var se *storeError
 	switch {

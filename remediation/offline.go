@@ -62,6 +62,9 @@ func (e *Engine) goOffline(ctx context.Context, r *Run, cause error) error {
 		o.busy = false
 		e.mu.Unlock()
 	}()
+	if r.Bulk != nil {
+		return e.bulkOffline(ctx, r, cause) // bulk.go
+	}
 	midFix := !r.State.Terminal() && r.Cursor < len(r.Steps) && !r.pastRestore()
 	if !midFix {
 		return nil // nothing at risk: the record waits in memory for the store
@@ -107,7 +110,11 @@ func (e *Engine) tendOffline(ctx context.Context) {
 		o.busy = true
 		r := o.run.Clone()
 		e.mu.Unlock()
-		if r.Compensating && !r.State.Terminal() && !e.now().Before(r.RetryAt) && !r.waitingForPerson() {
+		if r.Bulk != nil && !r.State.Terminal() && !e.now().Before(r.RetryAt) {
+			if err := e.bulkOffline(ctx, &r, nil); err != nil { // bulk.go
+				e.log.WarnContext(ctx, "restoring an offline bulk run", "run_id", id, "err", err)
+			}
+		} else if r.Compensating && !r.State.Terminal() && !e.now().Before(r.RetryAt) && !r.waitingForPerson() {
 			if err := e.compensateOffline(ctx, &r); err != nil {
 				e.log.WarnContext(ctx, "undoing an offline run", "run_id", id, "err", err)
 			}

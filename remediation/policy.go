@@ -53,6 +53,8 @@ type Policy struct {
 	// Groups resolves user-group IDs (S…) to their members; nil means group IDs match
 	// nobody.
 	Groups GroupResolver
+	// Bulk is the policy of bulk runs (zero values: the defaults, see BulkRules).
+	Bulk BulkRules
 }
 
 // GroupResolver lists the members of a user group (Slack usergroups.users.list).

@@ -161,6 +161,10 @@ type Run struct {
 	Error          string    `json:"error,omitempty"`
 	CreatedAt      time.Time `json:"created_at"`
 	UpdatedAt      time.Time `json:"updated_at"`
+
+	// Bulk is set for a bulk run (bulk.go): one plan for many users of one app. Its
+	// Steps are then one user's plan, the dry run shown for approval.
+	Bulk *Bulk `json:"bulk,omitempty"`
 }
 
 // NewRunID returns a new run ID, "run-" and 16 base32 characters.
@@ -186,6 +190,7 @@ func (r Run) Clone() Run {
 	r.Decisions = slices.Clone(r.Decisions)
 	r.Approvers = slices.Clone(r.Approvers)
 	r.Snapshot.RegroupIDs = slices.Clone(r.Snapshot.RegroupIDs)
+	r.Bulk = r.Bulk.clone()
 	for i := range r.Steps {
 		r.Steps[i].Calls = slices.Clone(r.Steps[i].Calls)
 	}

@@ -81,6 +81,8 @@ type UseCasesConfig struct {
 	// Engine decides on runs; nil for a front end that only diagnoses (the terminal).
 	Engine Decider
 	Store  CaseStore
+	// Incidents reads the incidents a bulk fix is proposed for; nil: no bulk runs.
+	Incidents IncidentReader
 	// People finds members by email and back (the affected user, the requester's
 	// manager); nil: neither is looked up.
 	People People
@@ -99,21 +101,22 @@ type UseCasesConfig struct {
 // confirm a manual step, read the status and the audit trail. Each applies its policy
 // check and leaves its audit event, so every front end behaves alike.
 type UseCases struct {
-	policy   *Policy
-	diag     *Diagnoser
-	eng      Decider
-	store    CaseStore
-	people   People
-	channels []string
-	keepFor  time.Duration
-	clock    Clock
-	log      *slog.Logger
+	policy    *Policy
+	diag      *Diagnoser
+	eng       Decider
+	store     CaseStore
+	incidents IncidentReader
+	people    People
+	channels  []string
+	keepFor   time.Duration
+	clock     Clock
+	log       *slog.Logger
 }
 
 // NewUseCases builds the use cases. Policy, Diagnoser and Store are required.
 func NewUseCases(cfg UseCasesConfig) *UseCases {
 	uc := &UseCases{
-		policy: cfg.Policy, diag: cfg.Diagnoser, eng: cfg.Engine, store: cfg.Store, people: cfg.People,
+		policy: cfg.Policy, diag: cfg.Diagnoser, eng: cfg.Engine, store: cfg.Store, incidents: cfg.Incidents, people: cfg.People,
 		channels: slices.Clone(cfg.Channels), keepFor: cfg.KeepFor, clock: cfg.Clock, log: cfg.Logger,
 	}
 	if uc.keepFor <= 0 {

@@ -1,0 +1,242 @@
+package integration
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"github.com/okta-chatops/okta-chatops/remediation"
+	"github.com/okta-chatops/okta-chatops/sim/oktasim"
+)
+
+// staleIncident adds n Zoom users failing as seed 000 and returns their incident.
+func (r *rig) staleIncident(t testing.TB, prefix string, n int) remediation.Incident {
+	t.Helper()
+	zoom, _ := r.org.AppID("Zoom")
+	ids, err := r.org.AddStaleUsers(context.Background(), zoom, prefix, n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := remediation.Incident{ID: remediation.IncidentID(zoom, remediation.StaleExternalID, prefix),
+		App: remediation.App{ID: zoom, Label: "Zoom", Name: "zoomus"}, Code: remediation.StaleExternalID,
+		Plan: remediation.PlanResetExternalID, Source: remediation.IncidentFromScan}
+	for i, id := range ids {
+		in.Users = append(in.Users, remediation.IncidentUser{ID: id, Login: fmt.Sprintf("%s%d@example.com", prefix, i+1),
+			Plans: []remediation.PlanID{remediation.PlanReassign, remediation.PlanResetExternalID}})
+	}
+	return in
+}
+
+func (r *rig) proposeBulk(t testing.TB, e *remediation.Engine, in remediation.Incident) remediation.Run {
+	t.Helper()
+	run, err := e.ProposeBulk(context.Background(), remediation.BulkRequest{Incident: in, Plan: remediation.PlanResetExternalID, Requester: requester})
+	if err != nil {
+		t.Fatalf("propose bulk: %v", err)
+	}
+	return run
+}
+
+// approveAll approves with both approvers (the bulk quorum above the threshold).
+func (r *rig) approveAll(t testing.TB, e *remediation.Engine, id string) {
+	t.Helper()
+	for _, a := range []string{approver, approver2} {
+		run, err := e.Approve(context.Background(), id, a, "ok")
+		if err != nil {
+			t.Fatalf("approve %s by %s: %v", id, a, err)
+		}
+		if run.State == remediation.StateApproved {
+			return
+		}
+	}
+}
+
+// perUser counts the simulator's recorded requests of a method to each app user.
+func (r *rig) perUser(appID, method string) map[string]int {
+	out := map[string]int{}
+	prefix := "/api/v1/apps/" + appID + "/users/"
+	for _, q := range r.org.Requests() {
+		if q.Method == method && strings.HasPrefix(q.Path, prefix) && q.Status < 300 {
+			out[strings.TrimPrefix(q.Path, prefix)]++
+		}
+	}
+	return out
+}
+
+func (r *rig) tooMany() int {
+	n := 0
+	for _, q := range r.org.Requests() {
+		if q.Status == 429 {
+			n++
+		}
+	}
+	return n
+}
+
+// A bulk run fixes a canary alone, verifies it, then the others in batches, each
+// within its own provisioning pause; every user heals, each changed once, and the
+// provisioning settings end as they began.
+func TestBulkHealsEveryUser(t *testing.T) {
+	backends(t, func(t *testing.T, newRig func(t *testing.T) *rig) {
+		r := newRig(t)
+		r.policy.Bulk = remediation.BulkRules{BatchSize: 5}
+		e := r.engine(t, "A")
+		before := r.caps(t, "Zoom")
+		in := r.staleIncident(t, "crowd", 12)
+		r.org.ResetRequests()
+		run := r.proposeBulk(t, e, in)
+		if run.Quorum != 2 || len(run.Bulk.Users) != 12 || len(run.Steps) == 0 || len(run.Steps[0].Calls) == 0 {
+			t.Fatalf("proposal: quorum %d, %d users, dry run %+v", run.Quorum, len(run.Bulk.Users), run.Steps)
+		}
+		// One approval is not enough above the threshold; the same approver twice neither.
+		if got, err := e.Approve(context.Background(), run.ID, approver, ""); err != nil || got.State != remediation.StateAwaitingApproval {
+			t.Fatalf("first approval: %s %v", got.State, err)
+		}
+		if _, err := e.Approve(context.Background(), run.ID, approver, ""); !errors.Is(err, remediation.ErrDenied) {
+			t.Fatalf("a second approval by the same person: %v, want a refusal", err)
+		}
+		if got, err := e.Approve(context.Background(), run.ID, approver2, ""); err != nil || got.State != remediation.StateApproved {
+			t.Fatalf("second approval: %s %v", got.State, err)
+		}
+		run = r.settle(t, e, run.ID)
+		if run.State != remediation.StateSucceeded {
+			t.Fatalf("state %s: %s %s", run.State, run.Error, run.Outcome.EN)
+		}
+		if c := run.Bulk.Counts(); c.Fixed != 12 {
+			t.Errorf("counts %+v, want 12 fixed", c)
+		}
+		zoom := in.App.ID
+		for _, u := range in.Users {
+			au := r.appUser(t, "Zoom", u.ID)
+			if au.ExternalID == "" || au.SyncState != remediation.SyncSynchronized {
+				t.Errorf("%s after the bulk fix: %+v", u.Login, au)
+			}
+		}
+		if after := r.caps(t, "Zoom"); after != before {
+			t.Errorf("provisioning %+v after the run, want %+v", after, before)
+		}
+		// canary, 5, 5, 1: four pauses, each restored.
+		if got := strings.Join(r.pauses(zoom), ","); got != "off,on,off,on,off,on,off,on" {
+			t.Errorf("provisioning switches %s, want four off,on pairs", got)
+		}
+		// The canary was fixed and verified before anyone else was touched.
+		var order []string
+		for _, q := range r.org.Requests() {
+			if q.Method == "DELETE" || q.Method == "PUT" {
+				order = append(order, q.Method)
+			}
+		}
+		if strings.Join(order[:4], ",") != "PUT,DELETE,PUT,PUT" {
+			t.Errorf("first writes %v: want the canary alone in the first pause", order[:4])
+		}
+		for _, u := range in.Users {
+			if n := r.perUser(zoom, "DELETE")[u.ID]; n != 1 {
+				t.Errorf("%s unassigned %d times, want once", u.Login, n)
+			}
+		}
+		if n := r.tooMany(); n != 0 {
+			t.Errorf("%d answers 429", n)
+		}
+		changed := 0
+		entries, _ := r.store.Audit(context.Background(), r.clock.Now().Add(-1e12), 0)
+		for _, en := range entries {
+			if en.Event.RunID == run.ID && en.Event.Type == remediation.AuditUserChanged {
+				changed++
+			}
+		}
+		if changed != 12 {
+			t.Errorf("%d user_changed audit entries, want one per user (12)", changed)
+		}
+	})
+}
+
+// Past the failure limits the run stops: provisioning restored, nobody else touched,
+// and the users that failed are assigned again.
+func TestBulkStopsOnFailures(t *testing.T) {
+	backends(t, func(t *testing.T, newRig func(t *testing.T) *rig) {
+		r := newRig(t)
+		r.policy.Bulk = remediation.BulkRules{BatchSize: 10, StopAfterFailures: 100, MaxFailureRate: 0.2}
+		e := r.engine(t, "A")
+		before := r.caps(t, "Zoom")
+		in := r.staleIncident(t, "fail", 20)
+		zoom := in.App.ID
+		// Users 3..20 cannot be changed: Okta refuses their externalId write.
+		for _, u := range in.Users[2:] {
+			r.org.Inject(oktasim.Fault{Method: "POST", PathPrefix: "/api/v1/apps/" + zoom + "/users/" + u.ID, Status: 400})
+		}
+		r.org.ResetRequests()
+		run := r.proposeBulk(t, e, in)
+		r.approveAll(t, e, run.ID)
+		run = r.settle(t, e, run.ID)
+		if run.State != remediation.StateFailed || !strings.Contains(run.Error, "more than 20%") {
+			t.Fatalf("state %s: %s", run.State, run.Error)
+		}
+		if after := r.caps(t, "Zoom"); after != before {
+			t.Errorf("provisioning %+v after the stop, want %+v", after, before)
+		}
+		if p := r.pauses(zoom); len(p) == 0 || p[len(p)-1] != "on" {
+			t.Errorf("provisioning switches %v: want it back on at the end", p)
+		}
+		c := run.Bulk.Counts()
+		if c.Failed == 0 || c.Left == 0 || c.Fixed < 1 {
+			t.Errorf("counts %+v: want the canary fixed, some failed and the rest untouched", c)
+		}
+		deletes := r.perUser(zoom, "DELETE")
+		for i, u := range run.Bulk.Users {
+			switch run.Bulk.UserResult(i) {
+			case remediation.BulkUntouched:
+				if deletes[u.ID] != 0 {
+					t.Errorf("untouched %s was unassigned", u.Login)
+				}
+			case remediation.BulkFailed:
+				if _, ok := r.org.AppUser(zoom, u.ID); !ok {
+					t.Errorf("failed %s is left unassigned", u.Login)
+				}
+			}
+		}
+	})
+}
+
+// cancel_run stops a bulk run between users, restoring provisioning.
+func TestBulkCancelBetweenUsers(t *testing.T) {
+	r := memoryRig(t)
+	r.policy.Bulk = remediation.BulkRules{BatchSize: 10}
+	var e *remediation.Engine
+	var runID atomic.Value
+	var n atomic.Int32
+	hook := &writeHook{OktaWriter: r.okta, after: func(_ int, err error) error {
+		// Cancel during the second batch's third user.
+		if n.Add(1) == 10 {
+			if _, cerr := e.Cancel(context.Background(), runID.Load().(string), requester, "enough"); cerr != nil {
+				t.Errorf("cancel: %v", cerr)
+			}
+		}
+		return err
+	}}
+	e = r.engine(t, "A", withOkta(hook))
+	before := r.caps(t, "Zoom")
+	in := r.staleIncident(t, "stop", 15)
+	run := r.proposeBulk(t, e, in)
+	runID.Store(run.ID)
+	r.approveAll(t, e, run.ID)
+	run = r.settle(t, e, run.ID)
+	if run.State != remediation.StateCancelled {
+		t.Fatalf("state %s: %s", run.State, run.Error)
+	}
+	if after := r.caps(t, "Zoom"); after != before {
+		t.Errorf("provisioning %+v after the cancel, want %+v", after, before)
+	}
+	c := run.Bulk.Counts()
+	if c.Left == 0 || c.Fixed == 0 || c.Failed != 0 {
+		t.Errorf("counts %+v: want some fixed, none failed, the rest untouched", c)
+	}
+	for i, u := range run.Bulk.Users {
+		if run.Bulk.UserResult(i) == remediation.BulkUntouched {
+			if au, ok := r.org.AppUser(in.App.ID, u.ID); !ok || au.ExternalID == "" {
+				t.Errorf("untouched %s changed: %+v", u.Login, au)
+			}
+		}
+	}
+}
