@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/okta-chatops/okta-chatops/remediation"
 	"github.com/okta-chatops/okta-chatops/sim/oktasim"
@@ -239,4 +240,82 @@ func TestBulkCancelBetweenUsers(t *testing.T) {
 			}
 		}
 	}
+}
+
+// An engine that dies before or right after any Okta write of a bulk run leaves it to
+// another engine, which resumes where the store says: every user is changed exactly
+// once, nobody is skipped, and provisioning ends restored.
+func TestBulkCrashResumesWithoutRedoing(t *testing.T) {
+	backends(t, func(t *testing.T, newRig func(t *testing.T) *rig) {
+		for _, crashAt := range []int{1, 2, 3, 4, 6, 9, 13} {
+			for _, when := range []string{"before", "after"} {
+				t.Run(fmt.Sprintf("write %d %s", crashAt, when), func(t *testing.T) {
+					r := newRig(t)
+					r.policy.Bulk = remediation.BulkRules{BatchSize: 3}
+					ctx, crash := context.WithCancel(context.Background())
+					defer crash()
+					hook := &writeHook{OktaWriter: r.okta}
+					if when == "before" {
+						hook.before = func(n int) error {
+							if n == crashAt {
+								crash()
+								return context.Canceled
+							}
+							return nil
+						}
+					} else {
+						hook.after = func(n int, err error) error {
+							if n == crashAt {
+								crash()
+								return context.Canceled
+							}
+							return err
+						}
+					}
+					a := r.engine(t, "A", withOkta(hook), func(d *remediation.EngineDeps, _ *remediation.EngineOptions) {
+						d.Store = deadStore{Store: r.store, dead: func() bool { return ctx.Err() != nil }}
+					})
+					before := r.caps(t, "Zoom")
+					in := r.staleIncident(t, "crash", 7)
+					r.org.ResetRequests()
+					run := r.proposeBulk(t, a, in)
+					r.approveAll(t, a, run.ID)
+					for i := 0; i < 50 && ctx.Err() == nil; i++ {
+						tasks, _ := r.sched.Claim(ctx, r.clock.Now(), 16)
+						for _, task := range tasks {
+							_ = a.Handle(ctx, task)
+						}
+						if len(tasks) == 0 {
+							r.clock.Advance(time.Second)
+						}
+					}
+					if ctx.Err() == nil {
+						t.Fatal("engine A never reached the crash point")
+					}
+					r.clock.Advance(31 * time.Second)
+					b := r.engine(t, "B")
+					if err := b.Sweep(context.Background()); err != nil {
+						t.Fatal(err)
+					}
+					run = r.settle(t, b, run.ID)
+					if run.State != remediation.StateSucceeded {
+						t.Fatalf("state %s: %s", run.State, run.Error)
+					}
+					if after := r.caps(t, "Zoom"); after != before {
+						t.Errorf("provisioning %+v, want %+v", after, before)
+					}
+					zoom := in.App.ID
+					deletes, posts := r.perUser(zoom, "DELETE"), r.perUser(zoom, "POST")
+					for _, u := range in.Users {
+						if deletes[u.ID] != 1 || posts[u.ID] != 1 {
+							t.Errorf("%s: %d DELETEs and %d POSTs, want one each", u.Login, deletes[u.ID], posts[u.ID])
+						}
+					}
+					if !r.audited(t, remediation.AuditResumed, run.ID) {
+						t.Error("no resumed event in the audit trail")
+					}
+				})
+			}
+		}
+	})
 }
