@@ -130,6 +130,10 @@ type Bot struct {
 	notes chan note
 	ready atomic.Bool
 
+	// bulkShown is when each bulk run's progress message was last updated (only the
+	// notes goroutine touches it: bulk.go).
+	bulkShown map[string]int64
+
 	localeMu sync.Mutex
 	locales  map[string]remediation.Locale // Slack user → locale, as users.info says
 }

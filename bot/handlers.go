@@ -235,6 +235,8 @@ func (b *Bot) handleInteraction(ctx context.Context, cb slack.InteractionCallbac
 			err = b.propose(ctx, c, a.Value, cb.ResponseURL)
 		case ActionShowEvidence:
 			err = b.showEvidence(ctx, c, a.Value)
+		case ActionProposeBulk:
+			err = b.proposeBulk(ctx, c, a.Value, cb.ResponseURL) // bulk.go
 		case ActionApproveRun:
 			var v RunValue
 			if v, err = DecodeRunValue(a.ActionID, a.Value); err == nil {
@@ -293,8 +295,12 @@ func (b *Bot) propose(ctx context.Context, c remediation.Caller, value, response
 	if err != nil {
 		return err
 	}
-	r := &p.Run
-	fallback, blocks := requestBlocks(r, p.Risk, b.cfg.Locale)
+	return b.postRequest(ctx, &p.Run, p.Risk, responseURL)
+}
+
+// postRequest posts a saved run's approval request in its channel and records where.
+func (b *Bot) postRequest(ctx context.Context, r *remediation.Run, risk remediation.Risk, responseURL string) error {
+	fallback, blocks := requestBlocks(r, risk, b.cfg.Locale)
 	_, ts, err := b.api.PostMessageContext(ctx, r.Origin.Channel, slack.MsgOptionText(fallback, false), slack.MsgOptionBlocks(blocks...))
 	if err != nil {
 		// Not in the channel: post it where the click came from. The run is saved; the

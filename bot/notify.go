@@ -39,6 +39,10 @@ func (b *Bot) postNote(ctx context.Context, n note) {
 		b.postAlert(ctx, r)
 		return
 	}
+	if r.Bulk != nil {
+		b.postBulkNote(ctx, n) // bulk.go
+		return
+	}
 	if r.Origin.Channel == "" || r.Origin.ThreadTS == "" {
 		return // not asked for in Slack, or the request is not posted yet
 	}
