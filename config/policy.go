@@ -29,10 +29,56 @@ import (
 //	    quorum: 2
 //	    expiry: 4h
 //	    manager: true      # the requester's Okta manager may approve too
+//	bulk:                  # one plan for many users of one app (an incident)
+//	  threshold: 5         # more users than this need `quorum` distinct approvers
+//	  quorum: 2
+//	  batch_size: 25       # users changed within one provisioning pause
+//	  stop_after_failures: 3
+//	  max_failure_rate: 0.2
 type policyFile struct {
 	Requesters []string              `yaml:"requesters"`
 	Default    policyRule            `yaml:"default"`
 	Plans      map[string]policyRule `yaml:"plans"`
+	Bulk       *policyBulk           `yaml:"bulk"`
+}
+
+type policyBulk struct {
+	Threshold         *int     `yaml:"threshold"`
+	Quorum            *int     `yaml:"quorum"`
+	BatchSize         *int     `yaml:"batch_size"`
+	StopAfterFailures *int     `yaml:"stop_after_failures"`
+	MaxFailureRate    *float64 `yaml:"max_failure_rate"`
+}
+
+// bulkRules checks the bulk: section; unset keys keep their defaults.
+func (b *policyBulk) bulkRules() (remediation.BulkRules, []error) {
+	var r remediation.BulkRules
+	if b == nil {
+		return r, nil
+	}
+	var errs []error
+	positive := func(key string, v *int, into *int, least int) {
+		if v == nil {
+			return
+		}
+		if *v < least {
+			errs = append(errs, fmt.Errorf("bulk.%s must be %d or more, not %d", key, least, *v))
+			return
+		}
+		*into = *v
+	}
+	positive("threshold", b.Threshold, &r.Threshold, 1)
+	positive("quorum", b.Quorum, &r.Quorum, 1)
+	positive("batch_size", b.BatchSize, &r.BatchSize, 1)
+	positive("stop_after_failures", b.StopAfterFailures, &r.StopAfterFailures, 1)
+	if v := b.MaxFailureRate; v != nil {
+		if *v <= 0 || *v >= 1 {
+			errs = append(errs, fmt.Errorf("bulk.max_failure_rate must be a share between 0 and 1 (e.g. 0.2 for 20%%), not %v", *v))
+		} else {
+			r.MaxFailureRate = *v
+		}
+	}
+	return r, errs
 }
 
 type policyRule struct {
@@ -61,7 +107,7 @@ func (c Config) Policy(readFile func(string) ([]byte, error)) (*remediation.Poli
 	if err := dec.Decode(&f); err != nil && !errors.Is(err, io.EOF) {
 		return nil, fmt.Errorf("OKTA_CHATOPS_POLICY_FILE %s: %w", c.PolicyFile, err)
 	}
-	if d := f.Default; len(f.Requesters) == 0 && len(f.Plans) == 0 && len(d.Approvers) == 0 && d.Risk == "" && d.Quorum == 0 && d.Expiry == 0 && !d.Manager {
+	if d := f.Default; f.Bulk == nil && len(f.Requesters) == 0 && len(f.Plans) == 0 && len(d.Approvers) == 0 && d.Risk == "" && d.Quorum == 0 && d.Expiry == 0 && !d.Manager {
 		// An empty file (or one of comments) is a mistake, not "no policy": say so rather
 		// than run with defaults the operator meant to change.
 		return nil, fmt.Errorf("OKTA_CHATOPS_POLICY_FILE %s sets nothing (it is empty or only comments): give default: or plans: (see README.md), or unset the variable", c.PolicyFile)
@@ -121,6 +167,12 @@ func (c Config) Policy(readFile func(string) ([]byte, error)) (*remediation.Poli
 			}
 		}
 	}
+	bulk, bulkErrs := f.Bulk.bulkRules()
+	p.Bulk = bulk
+	errs = append(errs, bulkErrs...)
+	if f.Bulk != nil && f.Bulk.Quorum != nil {
+		errs = append(errs, unreachableBulkQuorum(p)...)
+	}
 	errs = append(errs, unreachableQuorums(p)...)
 	if err := errors.Join(errs...); err != nil {
 		return nil, fmt.Errorf("OKTA_CHATOPS_POLICY_FILE %s: %w", c.PolicyFile, err)
@@ -153,6 +205,24 @@ func unreachableQuorums(p *remediation.Policy) []error {
 		}
 		if r.Quorum > n {
 			errs = append(errs, fmt.Errorf("plans.%s: quorum %d can never be reached: only %d distinct approvers can approve it (%s)", id, r.Quorum, n, strings.Join(r.Approvers, ", ")))
+		}
+	}
+	return errs
+}
+
+// unreachableBulkQuorum finds plans whose approvers (when none is a user group) are
+// fewer than bulk.quorum: a bulk run above the threshold could never be approved.
+func unreachableBulkQuorum(p *remediation.Policy) []error {
+	var errs []error
+	q := p.BulkRules().Quorum
+	for _, id := range []remediation.PlanID{remediation.PlanReassign, remediation.PlanResetExternalID, remediation.PlanRelinkSaaSUser} {
+		r := p.Rule(id)
+		n := len(r.Approvers)
+		if n == 0 || slices.ContainsFunc(r.Approvers, func(a string) bool { return strings.HasPrefix(a, "S") }) {
+			continue
+		}
+		if q > n {
+			errs = append(errs, fmt.Errorf("bulk.quorum %d can never be reached for %s: only %d distinct approvers can approve it (%s)", q, id, n, strings.Join(r.Approvers, ", ")))
 		}
 	}
 	return errs

@@ -94,3 +94,35 @@ func TestPolicyReachableQuorums(t *testing.T) {
 		}
 	}
 }
+
+func TestPolicyFileBulk(t *testing.T) {
+	c := Config{Approvers: []string{"U1", "U2", "U3"}, ApprovalTTL: time.Hour, PolicyFile: "/p.yaml"}
+	read := func(s string) func(string) ([]byte, error) {
+		return func(string) ([]byte, error) { return []byte(s), nil }
+	}
+	p, err := c.Policy(read("bulk:\n  threshold: 10\n  quorum: 3\n  batch_size: 50\n  stop_after_failures: 5\n  max_failure_rate: 0.1\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := remediation.BulkRules{Threshold: 10, Quorum: 3, BatchSize: 50, StopAfterFailures: 5, MaxFailureRate: 0.1}
+	if got := p.BulkRules(); got != want {
+		t.Errorf("bulk rules %+v, want %+v", got, want)
+	}
+	p, err = c.Policy(read("bulk:\n  batch_size: 10\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := p.BulkRules(); got.BatchSize != 10 || got.Threshold != 5 || got.Quorum != 2 || got.StopAfterFailures != 3 || got.MaxFailureRate != 0.2 {
+		t.Errorf("defaults beside batch_size: %+v", got)
+	}
+	for file, want := range map[string]string{
+		"bulk:\n  batch_size: 0\n":         "bulk.batch_size must be 1 or more, not 0",
+		"bulk:\n  max_failure_rate: 20\n":  "bulk.max_failure_rate must be a share between 0 and 1",
+		"bulk:\n  quorum: 4\n":             "bulk.quorum 4 can never be reached for reassign: only 3 distinct approvers",
+		"bulk:\n  stop_after_failure: 3\n": "field stop_after_failure not found",
+	} {
+		if _, err := c.Policy(read(file)); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%q: %v, want %q", file, err, want)
+		}
+	}
+}

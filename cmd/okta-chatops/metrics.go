@@ -26,6 +26,8 @@ type metrics struct {
 	offWindow prometheus.Histogram
 	runsEnded *prometheus.CounterVec
 	auditLag  prometheus.Gauge
+	// bulkUsers counts bulk runs' users by result (fixed, failed, skipped, changed).
+	bulkUsers *prometheus.CounterVec
 }
 
 func newMetrics() *metrics {
@@ -49,6 +51,9 @@ func newMetrics() *metrics {
 			Help: "Age of the oldest audit entry not yet posted to the audit channel (0: caught up)."}),
 	}
 	m.reg.MustRegister(m.commands, m.ack, m.oktaCalls, m.oktaTime, m.steps, m.offWindow, m.runsEnded, m.auditLag)
+	m.bulkUsers = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "okta_chatops_bulk_users_total",
+		Help: "Users of bulk runs by result (fixed, failed, skipped: already healthy, changed: no longer assigned)."}, []string{"result"})
+	m.reg.MustRegister(m.bulkUsers)
 	return m
 }
 
@@ -73,6 +78,11 @@ func (m *metrics) ProvisioningResumed(d time.Duration) { m.offWindow.Observe(d.S
 
 // RunEnded implements remediation.Observer.
 func (m *metrics) RunEnded(s remediation.RunState) { m.runsEnded.WithLabelValues(string(s)).Inc() }
+
+// BulkUserEnded implements remediation.BulkObserver.
+func (m *metrics) BulkUserEnded(result remediation.BulkUserStatus) {
+	m.bulkUsers.WithLabelValues(string(result)).Inc()
+}
 
 // OktaCall observes one Okta call (oktaadapter.Config.Observe).
 func (m *metrics) OktaCall(op string, status int, d time.Duration) {
