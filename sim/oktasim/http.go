@@ -83,7 +83,8 @@ func (o *Org) serve(mux http.Handler, w http.ResponseWriter, r *http.Request) {
 	}
 	if f, ok := o.matchFault(r); ok {
 		if !waitFault(r.Context(), f) {
-			return // the client went away
+			rec.status = 0 // the client went away: nothing was done, nothing answered
+			return
 		}
 		if f.Status != 0 {
 			o.writeFault(rec, r, f, now)
@@ -311,7 +312,7 @@ type Request struct {
 	Path   string
 	Query  string // raw query
 	Body   string
-	Status int // the status answered
+	Status int // the status answered (0: the client went away before an answer)
 
 	seq int64
 }
