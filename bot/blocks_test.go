@@ -92,6 +92,12 @@ func TestGoldenBlocks(t *testing.T) {
 		"request_rejected": func(l remediation.Locale) (string, []slack.Block) {
 			return requestBlocks(goldenRun(remediation.StateRejected), remediation.RiskHigh, l)
 		},
+		"bulk_request": func(l remediation.Locale) (string, []slack.Block) {
+			return requestBlocks(goldenBulkRun(remediation.StateAwaitingApproval, 30), remediation.RiskHigh, l)
+		},
+		"bulk_progress_final": func(l remediation.Locale) (string, []slack.Block) {
+			return bulkProgressBlocks(goldenBulkRun(remediation.StateFailed, 8), goldenAt, l)
+		},
 		"manual_step": func(l remediation.Locale) (string, []slack.Block) {
 			r := goldenRun(remediation.StateRunning)
 			r.Snapshot.Provisioning = nil // no Features API: the switches are manual

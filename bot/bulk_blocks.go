@@ -17,6 +17,9 @@ import (
 // bulkFirstUsers is how many users the approval request names.
 const bulkFirstUsers = 10
 
+// bulkResultSections bounds the sections listing users' results at the end.
+const bulkResultSections = 4
+
 // bulkSummaryBlocks is what a bulk run's approval request shows besides a single
 // run's: the count, the first users, how it proceeds and when it stops.
 func bulkSummaryBlocks(r *remediation.Run, l remediation.Locale) []slack.Block {
@@ -97,6 +100,11 @@ func msgBulkProgress(r *remediation.Run, c remediation.BulkCounts, eta time.Dura
 	out := tf(":bar_chart: *Bulk fix on %s:* %d done · %d failed · %d skipped · %d left (of %d)",
 		":bar_chart: *%s への一括対処:* 完了 %d 人 · 失敗 %d 人 · スキップ %d 人 · 残り %d 人(全 %d 人)",
 		esc(r.Target.AppLabel), c.Fixed, c.Failed, c.Skipped, c.Left, c.Total)
+	if r.State.Terminal() {
+		out = tf(":bar_chart: *Bulk fix on %s:* %d done · %d failed · %d skipped · %d not touched (of %d)",
+			":bar_chart: *%s への一括対処:* 完了 %d 人 · 失敗 %d 人 · スキップ %d 人 · 未処理 %d 人(全 %d 人)",
+			esc(r.Target.AppLabel), c.Fixed, c.Failed, c.Skipped, c.Left, c.Total)
+	}
 	if !r.State.Terminal() && r.Bulk.Batches > 0 {
 		out = tf("%s · batch %d", "%s · バッチ %d", out, r.Bulk.Batches)
 		if !r.Bulk.CanaryDone {
@@ -136,15 +144,17 @@ func bulkProgressBlocks(r *remediation.Run, now time.Time, l remediation.Locale)
 			lines = append(lines, line)
 		}
 	}
-	// Sections of at most maxSectionText characters, leaving room for the last note.
-	shown := 0
+	// Sections of at most maxSectionText characters, at most bulkResultSections of
+	// them (a message of tens of kilobytes is refused or unreadable), then a count.
+	shown, sections := 0, 0
 	var cur strings.Builder
 	for _, line := range lines {
 		if cur.Len()+len(line)+1 > maxSectionText {
-			if len(blocks) >= maxBlocks-2 {
-				break
+			if sections+1 >= bulkResultSections || len(blocks) >= maxBlocks-2 {
+				break // cur is the last section
 			}
 			blocks = append(blocks, section(cur.String()))
+			sections++
 			cur.Reset()
 		}
 		if cur.Len() > 0 {

@@ -788,7 +788,7 @@ func (e *Engine) finishBulk(ctx context.Context, r *Run) error {
 	case !b.Stopped.IsZero():
 		r.State = StateFailed
 		r.Error = "stopped: " + b.Stopped.EN
-		r.Outcome = Tf("Stopped because %s: %s. Provisioning is restored and nobody else was touched.", "%s ため停止しました: %s。プロビジョニング設定は復元済みで、残りのユーザーには手を付けていません。", b.Stopped, sum)
+		r.Outcome = Tf("Stopped because %s: %s. Provisioning is restored and nobody else was touched.", "停止しました(理由: %s): %s。プロビジョニング設定は復元済みで、残りのユーザーには手を付けていません。", b.Stopped, sum)
 		ev = e.event(r, AuditFailed, e.actor())
 	case c.Failed > 0:
 		r.State = StateFailed
