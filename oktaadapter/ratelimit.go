@@ -89,7 +89,12 @@ func (e *pacedError) Error() string {
 
 // wait blocks until the bucket may be used: when its remaining budget is under the
 // headroom and the window has not reset yet, it waits for the reset.
-func (l *limiter) wait(ctx context.Context, bucket string) error {
+func (l *limiter) wait(ctx context.Context, bucket string) error { return l.waitFor(ctx, bucket, 0) }
+
+// waitFor is wait for a caller about to make need more calls in a row: it also waits
+// for the reset when they would not fit above the headroom in this window (when they
+// cannot fit in any window, it waits for a fresh one).
+func (l *limiter) waitFor(ctx context.Context, bucket string, need int) error {
 	if l.headroom < 0 {
 		return nil
 	}
@@ -97,7 +102,8 @@ func (l *limiter) wait(ctx context.Context, bucket string) error {
 	st, ok := l.buckets[bucket]
 	now := l.clock()
 	reserve := int(math.Ceil(float64(st.Limit) * l.headroom))
-	if !ok || st.Limit <= 0 || st.Remaining >= reserve || !now.Before(st.Reset) {
+	need = min(max(need, 0), st.Limit-reserve)
+	if !ok || st.Limit <= 0 || st.Remaining-need >= reserve || !now.Before(st.Reset) {
 		l.mu.Unlock()
 		return nil
 	}

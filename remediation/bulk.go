@@ -434,11 +434,41 @@ func (e *Engine) startBatch(ctx context.Context, r *Run) (bool, error) {
 				r.Target.AppLabel, p.Capabilities.Describe())
 			return false, e.save(ctx, r)
 		}
+		// Pause only when the batch's calls fit in the Okta budget's current window:
+		// a wait for the next window would stretch the pause.
+		if bw, ok := e.env.okta.(budgetWaiter); ok {
+			if err := bw.AwaitAppsBudget(ctx, batchCalls(r)); err != nil {
+				if ctx.Err() != nil {
+					return true, ctx.Err()
+				}
+				return e.bulkRetry(ctx, r, err)
+			}
+		}
 		// Write-ahead: from here a restore is owed, whatever happens to the PUT.
 		b.Phase, b.Paused, r.ProvisioningPaused = bulkPausing, true, true
 	}
 	b.Batches++
 	return false, e.save(ctx, r)
+}
+
+// budgetWaiter is an Okta port that paces itself and can wait until a number of calls
+// fit in its budget's current window (the Okta adapter).
+type budgetWaiter interface {
+	AwaitAppsBudget(ctx context.Context, calls int) error
+}
+
+// batchCalls is about how many Okta calls the current batch makes while provisioning
+// is off: each user's re-check and steps, and the two switches.
+func batchCalls(r *Run) int {
+	perUser := 1 // the re-check
+	for _, s := range r.Steps {
+		switch s.Kind {
+		case StepSnapshot, StepProvisioningOff, StepRestore:
+		default:
+			perUser++
+		}
+	}
+	return perUser*(r.Bulk.End-r.Bulk.Start) + 2
 }
 
 // pauseBatch turns provisioning off for the batch.
