@@ -2,7 +2,7 @@
 GO ?= go
 PKGS := ./...
 
-.PHONY: test build demo vet fmt-check bench
+.PHONY: test build demo vet fmt-check bench bench-bulk
 
 ## test: everything CI checks: formatting, vet, and the whole suite with the race detector.
 test: fmt-check vet
@@ -25,3 +25,7 @@ demo:
 ## bench: the benchmarks whose figures are in docs/benchmarks.md
 bench:
 	$(GO) test -run '^$$' -bench . -benchtime 20x ./integration/
+
+## bench-bulk: a 500-user bulk fix at Okta's default budgets (about half an hour)
+bench-bulk:
+	BULK_BENCH=1 $(GO) test -run '^$$' -bench BenchmarkBulkFix500 -benchtime 1x -timeout 2h ./integration/

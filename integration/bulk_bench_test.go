@@ -18,10 +18,12 @@ import (
 // longest provisioning-off window (from the end of a batch's PUT that pauses it to the
 // end of the PUT that restores it), the answers 429, the Okta calls, and the peak heap
 // in use while the run went on (the process also holds the simulated org: an upper
-// bound for the engine). It takes about half an hour: run it on its own, once:
-//
-//	go test -run '^$' -bench BenchmarkBulkFix500 -benchtime 1x -timeout 2h ./integration/
+// bound for the engine). It takes about half an hour, so it runs only when asked for
+// (make bench-bulk; BULK_BENCH_USERS=30 for a quicker look).
 func BenchmarkBulkFix500(b *testing.B) {
+	if os.Getenv("BULK_BENCH") == "" && os.Getenv("BULK_BENCH_USERS") == "" {
+		b.Skip("about half an hour at Okta's default budgets: run it with make bench-bulk")
+	}
 	for i := 0; i < b.N; i++ {
 		_, client := redistest.Start(b)
 		r := redisRig(b, client)
