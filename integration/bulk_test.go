@@ -11,6 +11,7 @@ import (
 
 	"github.com/okta-chatops/okta-chatops/remediation"
 	"github.com/okta-chatops/okta-chatops/sim/oktasim"
+	"github.com/okta-chatops/okta-chatops/storage/redistest"
 )
 
 // staleIncident adds n Zoom users failing as seed 000 and returns their incident.
@@ -318,4 +319,63 @@ func TestBulkCrashResumesWithoutRedoing(t *testing.T) {
 			}
 		}
 	})
+}
+
+// The store fails mid-batch, provisioning off: the engine changes no one else,
+// undoes the user under way and restores provisioning from memory, says so, and
+// writes the run back once the store returns.
+func TestBulkStoreLostMidBatch(t *testing.T) {
+	_, client := redistest.Start(t)
+	ctx := context.Background()
+	r := redisRig(t, client)
+	r.policy.Bulk = remediation.BulkRules{BatchSize: 3}
+	fs := &failingStore{Store: r.store, sched: r.sched}
+	h := &heard{}
+	hook := &writeHook{OktaWriter: r.okta, after: func(n int, err error) error {
+		if n == 6 { // user 2's unassign took effect; provisioning is off
+			fs.down.Store(true)
+		}
+		return err
+	}}
+	e := r.engine(t, "A", withOkta(hook), func(d *remediation.EngineDeps, o *remediation.EngineOptions) {
+		d.Store, d.Scheduler, d.Notifier = fs, fs, h
+		o.StoreRetry = time.Millisecond
+	})
+	before := r.caps(t, "Zoom")
+	in := r.staleIncident(t, "lost", 6)
+	r.org.ResetRequests()
+	run := r.proposeBulk(t, e, in)
+	r.approveAll(t, e, run.ID)
+	for i := 0; i < 50 && !h.saw(remediation.AuditFailed); i++ {
+		tasks, _ := r.sched.Claim(ctx, r.clock.Now(), 16)
+		for _, task := range tasks {
+			_ = e.Handle(ctx, task)
+		}
+	}
+	if !h.saw(remediation.AuditFailed) {
+		t.Fatalf("the bulk run did not stop from memory; heard %+v", h.events)
+	}
+	if got := r.caps(t, "Zoom"); got != before {
+		t.Errorf("provisioning %+v after the store failed, want %+v", got, before)
+	}
+	if _, ok := r.org.AppUser(in.App.ID, in.Users[1].ID); !ok {
+		t.Error("the user under way was left unassigned")
+	}
+	if posts := r.perUser(in.App.ID, "POST"); posts[in.Users[1].ID]+posts[in.Users[2].ID] != 0 {
+		t.Errorf("a change was made after the store failed: %v", posts)
+	}
+	if a := h.alert(); !strings.Contains(a.EN, "store cannot be written") || a.JA == "" {
+		t.Errorf("alert %+v", a)
+	}
+	fs.down.Store(false)
+	if err := e.Sweep(ctx); err != nil {
+		t.Fatal(err)
+	}
+	got, err := r.store.GetRun(ctx, run.ID)
+	if err != nil || got.State != remediation.StateFailed || got.Bulk.Paused {
+		t.Fatalf("written back: %v, state %s", err, got.State)
+	}
+	if held := e.HeldInMemory(); len(held) != 0 {
+		t.Errorf("still held in memory: %v", held)
+	}
 }
