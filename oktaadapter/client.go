@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/okta/okta-sdk-golang/v2/okta"
@@ -27,10 +26,6 @@ type Client struct {
 
 	// logPageSize overrides the System Log page size (tests exercise paging with it).
 	logPageSize int
-
-	appsMu      sync.Mutex
-	apps        []remediation.App
-	appsFetched time.Time
 }
 
 // New validates cfg and builds the SDK client. It makes no request.

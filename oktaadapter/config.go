@@ -24,7 +24,6 @@ const (
 	DefaultRequestTimeout = 30 * time.Second
 	DefaultMaxRetries     = 2
 	DefaultMaxBackoff     = 30 * time.Second
-	DefaultAppCacheTTL    = 60 * time.Second
 	DefaultHeadroom       = 0.10
 )
 
@@ -62,9 +61,6 @@ type Config struct {
 	MaxRetries int
 	// MaxBackoff caps the SDK's wait before a 429 retry (default 30s; whole seconds).
 	MaxBackoff time.Duration
-	// AppCacheTTL is how long the app list used by FindApp is reused (default 60s;
-	// negative disables the cache).
-	AppCacheTTL time.Duration
 	// RateLimitHeadroom is the fraction of a bucket's limit kept in reserve: when the
 	// remaining budget falls under it, requests to that bucket wait for the reset
 	// (default 0.10; negative disables pacing).
@@ -160,9 +156,6 @@ func (cfg Config) normalize() (Config, string, error) {
 		cfg.MaxBackoff = DefaultMaxBackoff
 	} else if cfg.MaxBackoff < 0 {
 		cfg.MaxBackoff = 0
-	}
-	if cfg.AppCacheTTL == 0 {
-		cfg.AppCacheTTL = DefaultAppCacheTTL
 	}
 	if cfg.RateLimitHeadroom == 0 {
 		cfg.RateLimitHeadroom = DefaultHeadroom

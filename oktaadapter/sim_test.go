@@ -131,7 +131,6 @@ func TestSimFindApp(t *testing.T) {
 	if _, err := e.org.AddApp(oktasim.AppSpec{Name: "zoomus", Label: "Zoom Sandbox"}); err != nil {
 		t.Fatal(err)
 	}
-	e.ft.Advance(2 * DefaultAppCacheTTL)
 	if a, err := e.c.FindApp(ctx, "zoomus"); !errors.Is(err, remediation.ErrAmbiguous) || !strings.Contains(err.Error(), "Zoom Sandbox") {
 		t.Errorf("two zoomus apps: %+v %v", a, err)
 	}

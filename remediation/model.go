@@ -160,6 +160,17 @@ type LogQuery struct {
 	Since      time.Time
 	Until      time.Time
 	MaxEvents  int // stop paging after this many events; 0 means a sensible default
+	// Or adds alternatives: an event matches when it matches TargetIDs and EventTypes,
+	// or any of these (e.g. the user's provisioning events, or the integration events
+	// of the app, which target the app and not the user). Outcome applies to all.
+	Or []LogMatch
+}
+
+// LogMatch is one alternative of a LogQuery: every id must be a target of the event
+// and its type must begin with one of the prefixes (empty: any).
+type LogMatch struct {
+	TargetIDs  []string
+	EventTypes []string
 }
 
 // UserType is an Okta user type (GET /api/v1/meta/types/user).
