@@ -1,0 +1,150 @@
+package storage
+
+import (
+	"context"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/okta-chatops/okta-chatops/storage/redistest"
+)
+
+// budgets is what both implementations offer (the oktaadapter.BudgetStore port).
+type budgets interface {
+	Take(ctx context.Context, bucket string, now time.Time, headroom float64) (time.Duration, error)
+	Observe(ctx context.Context, bucket string, limit, remaining int, reset, now time.Time) error
+}
+
+func TestBudgets(t *testing.T) {
+	_, client := redistest.Start(t)
+	impls := map[string]func(t *testing.T) budgets{
+		"memory": func(*testing.T) budgets { return NewMemoryBudgets() },
+		"redis":  func(t *testing.T) budgets { return NewRedisBudgets(client, "test:"+t.Name()+":") },
+	}
+	for name, newBudgets := range impls {
+		t.Run(name, func(t *testing.T) { budgetContract(t, newBudgets) })
+	}
+}
+
+func budgetContract(t *testing.T, newBudgets func(t *testing.T) budgets) {
+	t0 := time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)
+	ctx := context.Background()
+	take := func(t *testing.T, b budgets, bucket string, now time.Time) time.Duration {
+		t.Helper()
+		d, err := b.Take(ctx, bucket, now, 0.1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return d
+	}
+	observe := func(t *testing.T, b budgets, bucket string, limit, remaining int, reset, now time.Time) {
+		t.Helper()
+		if err := b.Observe(ctx, bucket, limit, remaining, reset, now); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	t.Run("unknown budget lets requests go", func(t *testing.T) {
+		b := newBudgets(t)
+		for i := 0; i < 5; i++ {
+			if d := take(t, b, "apps", t0); d != 0 {
+				t.Fatalf("wait %s", d)
+			}
+		}
+	})
+
+	t.Run("counts down to the reserve, then waits for the reset", func(t *testing.T) {
+		b := newBudgets(t)
+		reset := t0.Add(40 * time.Second)
+		observe(t, b, "apps", 100, 15, reset, t0)
+		// 15 remain, the reserve is 10: five go, the sixth waits until the reset.
+		for i := 0; i < 5; i++ {
+			if d := take(t, b, "apps", t0); d != 0 {
+				t.Fatalf("request %d waits %s", i, d)
+			}
+		}
+		if d := take(t, b, "apps", t0.Add(10*time.Second)); d != 30*time.Second {
+			t.Fatalf("wait %s, want 30s", d)
+		}
+		// Other buckets are untouched.
+		if d := take(t, b, "logs", t0); d != 0 {
+			t.Fatalf("logs wait %s", d)
+		}
+		// After the reset, an estimated full window: requests go again.
+		if d := take(t, b, "apps", reset); d != 0 {
+			t.Fatalf("after the reset: wait %s", d)
+		}
+	})
+
+	t.Run("same window keeps the lower remaining, a later one replaces it", func(t *testing.T) {
+		b := newBudgets(t)
+		reset := t0.Add(30 * time.Second)
+		observe(t, b, "logs", 120, 24, reset, t0) // the reserve is 12
+		for i := 0; i < 8; i++ {                  // 16 left by our count
+			take(t, b, "logs", t0)
+		}
+		// A late answer from before those requests says 23: our 16 stand.
+		observe(t, b, "logs", 120, 23, reset.Add(time.Second), t0)
+		for i := 0; i < 4; i++ {
+			if d := take(t, b, "logs", t0); d != 0 {
+				t.Fatalf("request %d waits %s", i, d)
+			}
+		}
+		if d := take(t, b, "logs", t0); d == 0 {
+			t.Fatal("went beyond the reserve")
+		}
+		// An answer of an earlier window is ignored.
+		observe(t, b, "logs", 120, 120, reset.Add(-time.Minute), t0)
+		if d := take(t, b, "logs", t0); d == 0 {
+			t.Fatal("an earlier window's answer refilled the budget")
+		}
+		// A later window replaces the budget.
+		observe(t, b, "logs", 120, 100, reset.Add(time.Minute), t0.Add(31*time.Second))
+		if d := take(t, b, "logs", t0.Add(31*time.Second)); d != 0 {
+			t.Fatalf("new window: wait %s", d)
+		}
+	})
+
+	t.Run("an estimated window gives way to Okta's", func(t *testing.T) {
+		b := newBudgets(t)
+		observe(t, b, "users", 600, 60, t0.Add(time.Second), t0)
+		now := t0.Add(2 * time.Second)
+		take(t, b, "users", now) // the window is over: estimated, 599 left
+		// Okta's own answer for the new window, whose reset is sooner than our estimate.
+		observe(t, b, "users", 600, 61, now.Add(50*time.Second), now)
+		if d := take(t, b, "users", now); d != 0 {
+			t.Fatalf("wait %s", d)
+		}
+		if d := take(t, b, "users", now); d != 50*time.Second {
+			t.Fatalf("wait %s, want Okta's reset in 50s", d)
+		}
+	})
+
+	t.Run("concurrent takes never overdraw", func(t *testing.T) {
+		b := newBudgets(t)
+		observe(t, b, "apps", 100, 60, t0.Add(time.Minute), t0)
+		var mu sync.Mutex
+		went := 0
+		var wg sync.WaitGroup
+		for i := 0; i < 100; i++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				d, err := b.Take(ctx, "apps", t0, 0.1)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				if d == 0 {
+					mu.Lock()
+					went++
+					mu.Unlock()
+				}
+			}()
+		}
+		wg.Wait()
+		if went != 50 {
+			t.Fatalf("%d requests went, want 50 (60 remaining, 10 in reserve)", went)
+		}
+	})
+}
