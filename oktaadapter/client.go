@@ -37,7 +37,7 @@ func New(ctx context.Context, cfg Config) (*Client, error) {
 	if err := checkSDKEnv(); err != nil {
 		return nil, err
 	}
-	lim := newLimiter(cfg.RateLimitHeadroom, cfg.Clock, cfg.Sleep, cfg.Logger)
+	lim := newLimiter(cfg)
 
 	// A copy, so the caller's client keeps its own transport.
 	var hc http.Client
@@ -87,10 +87,12 @@ func (c *Client) RateLimit() RateLimitState { return c.limiter.state() }
 // wait for Okta's one-minute window would otherwise use the timeout up. The transport
 // paces again for what this cannot see (the SDK's 429 retries, token requests).
 func (c *Client) do(ctx context.Context, op string, fn func(ctx context.Context) (*okta.Response, error)) (*okta.Response, error) {
-	if err := c.limiter.wait(ctx, bucketOfOp(op)); err != nil {
+	bucket := bucketOfOp(op)
+	if err := c.limiter.wait(ctx, bucket); err != nil {
 		return nil, translate(ctx, op, nil, nil, err)
 	}
 	rctx, ci := withCallInfo(ctx)
+	ci.prepaid = bucket
 	if c.cfg.RequestTimeout > 0 {
 		var cancel context.CancelFunc
 		rctx, cancel = context.WithTimeout(rctx, c.cfg.RequestTimeout)

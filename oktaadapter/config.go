@@ -74,6 +74,17 @@ type Config struct {
 	// real sleeps.
 	Sleep  func(ctx context.Context, d time.Duration) error
 	Logger *slog.Logger
+	// Budgets, when set, shares Okta's rate budgets with the other replicas (storage's
+	// Redis budgets): each request takes one unit of its bucket first, and waits for
+	// the reset when that would eat into the headroom. Without it, each process paces
+	// on the headers it saw itself.
+	Budgets BudgetStore
+	// OnRateWait, when set, hears of each pacing wait of at least LongRateWait before it
+	// starts, with the waiting call's ctx, so the caller can say that it waits (in
+	// Slack, for example). It must return quickly.
+	OnRateWait func(ctx context.Context, bucket string, wait time.Duration)
+	// LongRateWait is the shortest wait OnRateWait hears of (default 5s).
+	LongRateWait time.Duration
 	// Observe, when set, hears of every Okta call: its operation (a path template such
 	// as "GET /api/v1/apps/{appId}/users/{userId}"), the HTTP status (0 when there was
 	// no answer) and how long it took. For metrics.
@@ -162,6 +173,9 @@ func (cfg Config) normalize() (Config, string, error) {
 	}
 	if cfg.RateLimitHeadroom >= 1 {
 		return cfg, "", errors.New("oktaadapter: RateLimitHeadroom must be below 1")
+	}
+	if cfg.LongRateWait <= 0 {
+		cfg.LongRateWait = 5 * time.Second
 	}
 	if cfg.Clock == nil {
 		cfg.Clock = time.Now

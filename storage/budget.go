@@ -23,10 +23,11 @@ import (
 //     minute long) and lets the request go; Okta's next answer replaces the estimate.
 //   - Take lets the request go and counts it while more than the reserve
 //     (ceil(limit × headroom)) remains; otherwise it returns the time to the reset.
-//   - Observe of a later window (a reset more than budgetSlack after the one held), or
-//     of any window when the one held is estimated or over, replaces the budget; of
-//     the same window, it keeps the lower remaining (requests still in flight are
-//     counted by us, others' requests by Okta); of an earlier window, it is ignored.
+//   - Observe of a window already over is ignored. Of a later window (a reset more
+//     than budgetSlack after the one held), or when the one held is over, it replaces
+//     the budget. Of the same window (or of the window an estimate stands for), it
+//     keeps the lower remaining (requests still in flight are counted by us, others'
+//     requests by Okta) and takes Okta's reset. Of an earlier window, it is ignored.
 
 // budgetSlack is how far apart two replicas' views of the same reset may be: the reset
 // is measured against the Date header, which has whole seconds.
@@ -78,8 +79,11 @@ func (s *MemoryBudgets) Observe(_ context.Context, bucket string, limit, remaini
 	defer s.mu.Unlock()
 	b := s.m[bucket]
 	switch {
-	case b == nil || b.estimated || !now.Before(b.reset) || reset.After(b.reset.Add(budgetSlack)):
+	case !now.Before(reset):
+	case b == nil || !now.Before(b.reset) || reset.After(b.reset.Add(budgetSlack)):
 		s.m[bucket] = &budget{limit: limit, remaining: remaining, reset: reset}
+	case b.estimated:
+		b.limit, b.remaining, b.reset, b.estimated = limit, min(b.remaining, remaining), reset, false
 	case !reset.Before(b.reset.Add(-budgetSlack)):
 		b.limit, b.remaining = limit, min(b.remaining, remaining)
 	}
@@ -131,8 +135,14 @@ const observeScript = `
 local b = redis.call('HMGET', KEYS[1], 'remaining', 'reset', 'est')
 local limit, remaining, reset = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
 local now, slack = tonumber(ARGV[4]), tonumber(ARGV[5])
-if (not b[1]) or b[3] == '1' or now >= tonumber(b[2]) or reset > tonumber(b[2]) + slack then
+if now >= reset then
+  return 0
+end
+if (not b[1]) or now >= tonumber(b[2]) or reset > tonumber(b[2]) + slack then
   redis.call('HSET', KEYS[1], 'limit', limit, 'remaining', remaining, 'reset', reset, 'est', 0)
+  redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[6]))
+elseif b[3] == '1' then
+  redis.call('HSET', KEYS[1], 'limit', limit, 'remaining', math.min(tonumber(b[1]), remaining), 'reset', reset, 'est', 0)
   redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[6]))
 elseif reset >= tonumber(b[2]) - slack then
   redis.call('HSET', KEYS[1], 'limit', limit, 'remaining', math.min(tonumber(b[1]), remaining))

@@ -110,13 +110,34 @@ func budgetContract(t *testing.T, newBudgets func(t *testing.T) budgets) {
 		observe(t, b, "users", 600, 60, t0.Add(time.Second), t0)
 		now := t0.Add(2 * time.Second)
 		take(t, b, "users", now) // the window is over: estimated, 599 left
-		// Okta's own answer for the new window, whose reset is sooner than our estimate.
+		// Okta's own answer for the new window, whose reset is sooner than our estimate:
+		// its reset is taken, with the lower of the two counts.
 		observe(t, b, "users", 600, 61, now.Add(50*time.Second), now)
 		if d := take(t, b, "users", now); d != 0 {
 			t.Fatalf("wait %s", d)
 		}
 		if d := take(t, b, "users", now); d != 50*time.Second {
 			t.Fatalf("wait %s, want Okta's reset in 50s", d)
+		}
+	})
+
+	t.Run("an estimate keeps counting what it let through", func(t *testing.T) {
+		b := newBudgets(t)
+		observe(t, b, "apps", 20, 5, t0.Add(time.Second), t0)
+		now := t0.Add(2 * time.Second)
+		went := 0
+		for take(t, b, "apps", now) == 0 { // the estimated window: 19 left, then down to the reserve of 2
+			went++
+		}
+		// Okta answers the first of those: 19 left. The ones in flight still count.
+		observe(t, b, "apps", 20, 19, now.Add(58*time.Second), now)
+		if d := take(t, b, "apps", now); d == 0 || went != 18 {
+			t.Fatalf("went %d, then wait %s: the estimate's count was forgotten", went, d)
+		}
+		// A stale answer of a window already over changes nothing.
+		observe(t, b, "apps", 20, 20, now, now)
+		if d := take(t, b, "apps", now); d == 0 {
+			t.Fatal("a stale answer refilled the budget")
 		}
 	})
 
