@@ -70,10 +70,6 @@ func newService(ctx context.Context, cfg config.Config, e env) (*service, error)
 		return nil, usageError{err}
 	}
 	m := newMetrics()
-	okta, err := newOkta(ctx, cfg, e, m.OktaCall)
-	if err != nil {
-		return nil, usageError{err}
-	}
 	api := slack.New(cfg.SlackBotToken.Reveal(), slack.OptionAppLevelToken(cfg.SlackAppToken.Reveal()), slack.OptionAPIURL(cfg.SlackAPIURL))
 	people := slackadmin.NewDirectory(api)
 	policy.Groups = people
@@ -88,6 +84,11 @@ func newService(ctx context.Context, cfg config.Config, e env) (*service, error)
 	b, err := openBackend(ctx, cfg, e)
 	if err != nil {
 		return nil, err
+	}
+	okta, err := newOkta(ctx, cfg, e, m.OktaCall, b.budgets)
+	if err != nil {
+		_ = b.close()
+		return nil, usageError{err}
 	}
 	eng := &remediation.Engine{
 		Store: b.store, Scheduler: b.sched, Okta: okta, SaaS: saas, Policy: policy,
