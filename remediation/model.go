@@ -1,6 +1,9 @@
 package remediation
 
-import "time"
+import (
+	"strings"
+	"time"
+)
 
 // Okta user statuses that matter to provisioning.
 const (
@@ -164,6 +167,37 @@ type LogQuery struct {
 	// or any of these (e.g. the user's provisioning events, or the integration events
 	// of the app, which target the app and not the user). Outcome applies to all.
 	Or []LogMatch
+}
+
+// Matches reports whether e matches the query's targets and event types (Outcome and
+// the time bounds aside), as Okta's filter would: for fakes and for checking answers.
+func (q LogQuery) Matches(e LogEvent) bool {
+	if (LogMatch{TargetIDs: q.TargetIDs, EventTypes: q.EventTypes}).matches(e) {
+		return true
+	}
+	for _, m := range q.Or {
+		if m.matches(e) {
+			return true
+		}
+	}
+	return false
+}
+
+func (m LogMatch) matches(e LogEvent) bool {
+	for _, id := range m.TargetIDs {
+		if !e.HasTarget(id) {
+			return false
+		}
+	}
+	if len(m.EventTypes) == 0 {
+		return true
+	}
+	for _, t := range m.EventTypes {
+		if strings.HasPrefix(e.EventType, t) {
+			return true
+		}
+	}
+	return false
 }
 
 // LogMatch is one alternative of a LogQuery: every id must be a target of the event
