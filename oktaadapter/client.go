@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/okta/okta-sdk-golang/v2/okta"
@@ -26,6 +27,10 @@ type Client struct {
 
 	// logPageSize overrides the System Log page size (tests exercise paging with it).
 	logPageSize int
+
+	rulesMu sync.Mutex
+	rules   []remediation.GroupRule // the last group rule list, read at rulesAt
+	rulesAt time.Time
 }
 
 // New validates cfg and builds the SDK client. It makes no request.

@@ -74,6 +74,9 @@ type Config struct {
 	// real sleeps.
 	Sleep  func(ctx context.Context, d time.Duration) error
 	Logger *slog.Logger
+	// GroupRulesTTL is how long the group rule list is reused (default 5m; negative
+	// reads it every time).
+	GroupRulesTTL time.Duration
 	// Budgets, when set, shares Okta's rate budgets with the other replicas (storage's
 	// Redis budgets): each request takes one unit of its bucket first, and waits for
 	// the reset when that would eat into the headroom. Without it, each process paces
@@ -173,6 +176,9 @@ func (cfg Config) normalize() (Config, string, error) {
 	}
 	if cfg.RateLimitHeadroom >= 1 {
 		return cfg, "", errors.New("oktaadapter: RateLimitHeadroom must be below 1")
+	}
+	if cfg.GroupRulesTTL == 0 {
+		cfg.GroupRulesTTL = 5 * time.Minute
 	}
 	if cfg.LongRateWait <= 0 {
 		cfg.LongRateWait = 5 * time.Second
