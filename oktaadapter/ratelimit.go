@@ -21,6 +21,12 @@ const (
 	BucketOther = "other"
 )
 
+// defaultLimits are Okta's default per-minute budgets (DESIGN §3), assumed for a
+// bucket until Okta's headers say what the org's are, so that replicas starting
+// together do not burst past them. "other" (user types, group rules) takes the
+// smallest, to be safe.
+var defaultLimits = map[string]int{BucketApps: 100, BucketLogs: 120, BucketUsers: 600, BucketOther: 100}
+
 // maxPace caps one pacing wait: Okta's windows are a minute, so a longer wait means a
 // clock or header we should not trust.
 const maxPace = 90 * time.Second
@@ -63,11 +69,14 @@ func bucketFor(path string) string {
 
 // BudgetStore shares Okta's rate budgets between replicas (storage.RedisBudgets).
 // Take reserves one request of bucket at now and returns 0 to go, or how long to wait
-// for the window's reset when going would leave less than headroom × limit; Observe
-// records what Okta's X-Rate-Limit-* headers said.
+// for the window's reset when going would leave less than headroom × limit (assume is
+// the per-minute limit to assume while Okta has said nothing of the bucket); Observe
+// records what Okta's X-Rate-Limit-* headers said: window is X-Rate-Limit-Reset as
+// sent (it names Okta's window alike for every replica), reset the same instant on
+// the local clock.
 type BudgetStore interface {
-	Take(ctx context.Context, bucket string, now time.Time, headroom float64) (time.Duration, error)
-	Observe(ctx context.Context, bucket string, limit, remaining int, reset, now time.Time) error
+	Take(ctx context.Context, bucket string, now time.Time, assume int, headroom float64) (time.Duration, error)
+	Observe(ctx context.Context, bucket string, limit, remaining int, window int64, reset, now time.Time) error
 }
 
 // limiter paces requests per bucket: on the budgets shared through store when there is
@@ -111,7 +120,7 @@ func (l *limiter) wait(ctx context.Context, bucket string) error {
 		return l.waitLocal(ctx, bucket)
 	}
 	for {
-		d, err := l.store.Take(ctx, bucket, l.clock(), l.headroom)
+		d, err := l.store.Take(ctx, bucket, l.clock(), defaultLimits[bucket], l.headroom)
 		if err != nil {
 			if ctx.Err() != nil {
 				return ctx.Err()
@@ -190,7 +199,7 @@ func (l *limiter) observe(ctx context.Context, bucket string, h http.Header) {
 	l.buckets[bucket] = BucketState{Limit: limit, Remaining: remaining, Reset: resetAt, Updated: now}
 	l.mu.Unlock()
 	if l.store != nil {
-		if err := l.store.Observe(ctx, bucket, limit, remaining, resetAt, now); err != nil && ctx.Err() == nil {
+		if err := l.store.Observe(ctx, bucket, limit, remaining, reset, resetAt, now); err != nil && ctx.Err() == nil {
 			l.log.WarnContext(ctx, "okta budget not shared", "bucket", bucket, "error", err.Error())
 		}
 	}

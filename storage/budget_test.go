@@ -11,8 +11,8 @@ import (
 
 // budgets is what both implementations offer (the oktaadapter.BudgetStore port).
 type budgets interface {
-	Take(ctx context.Context, bucket string, now time.Time, headroom float64) (time.Duration, error)
-	Observe(ctx context.Context, bucket string, limit, remaining int, reset, now time.Time) error
+	Take(ctx context.Context, bucket string, now time.Time, assume int, headroom float64) (time.Duration, error)
+	Observe(ctx context.Context, bucket string, limit, remaining int, window int64, reset, now time.Time) error
 }
 
 func TestBudgets(t *testing.T) {
@@ -31,25 +31,40 @@ func budgetContract(t *testing.T, newBudgets func(t *testing.T) budgets) {
 	ctx := context.Background()
 	take := func(t *testing.T, b budgets, bucket string, now time.Time) time.Duration {
 		t.Helper()
-		d, err := b.Take(ctx, bucket, now, 0.1)
+		d, err := b.Take(ctx, bucket, now, 20, 0.1)
 		if err != nil {
 			t.Fatal(err)
 		}
 		return d
 	}
-	observe := func(t *testing.T, b budgets, bucket string, limit, remaining int, reset, now time.Time) {
+	// observe records an answer of Okta's window that resets at reset; at names the
+	// window's X-Rate-Limit-Reset when it is not reset itself.
+	observe := func(t *testing.T, b budgets, bucket string, limit, remaining int, reset, now time.Time, at ...time.Time) {
 		t.Helper()
-		if err := b.Observe(ctx, bucket, limit, remaining, reset, now); err != nil {
+		window := reset.Unix()
+		if len(at) > 0 {
+			window = at[0].Unix()
+		}
+		if err := b.Observe(ctx, bucket, limit, remaining, window, reset, now); err != nil {
 			t.Fatal(err)
 		}
 	}
 
-	t.Run("unknown budget lets requests go", func(t *testing.T) {
+	t.Run("an unknown budget is assumed until Okta answers", func(t *testing.T) {
 		b := newBudgets(t)
-		for i := 0; i < 5; i++ {
+		// 20 assumed, 2 in reserve: 18 go in the first minute, then a wait.
+		for i := 0; i < 18; i++ {
 			if d := take(t, b, "apps", t0); d != 0 {
-				t.Fatalf("wait %s", d)
+				t.Fatalf("request %d waits %s", i, d)
 			}
+		}
+		if d := take(t, b, "apps", t0.Add(20*time.Second)); d != 40*time.Second {
+			t.Fatalf("wait %s, want 40s", d)
+		}
+		// Okta's answer (a bigger budget) takes over, with what the estimate counted.
+		observe(t, b, "apps", 100, 99, t0.Add(55*time.Second), t0.Add(20*time.Second))
+		if d := take(t, b, "apps", t0.Add(20*time.Second)); d == 0 {
+			t.Fatal("the estimate's count was forgotten")
 		}
 	})
 
@@ -84,7 +99,7 @@ func budgetContract(t *testing.T, newBudgets func(t *testing.T) budgets) {
 			take(t, b, "logs", t0)
 		}
 		// A late answer from before those requests says 23: our 16 stand.
-		observe(t, b, "logs", 120, 23, reset.Add(time.Second), t0)
+		observe(t, b, "logs", 120, 23, reset.Add(time.Second), t0, reset)
 		for i := 0; i < 4; i++ {
 			if d := take(t, b, "logs", t0); d != 0 {
 				t.Fatalf("request %d waits %s", i, d)
@@ -94,7 +109,7 @@ func budgetContract(t *testing.T, newBudgets func(t *testing.T) budgets) {
 			t.Fatal("went beyond the reserve")
 		}
 		// An answer of an earlier window is ignored.
-		observe(t, b, "logs", 120, 120, reset.Add(-time.Minute), t0)
+		observe(t, b, "logs", 120, 120, reset.Add(-time.Second), t0, reset.Add(-time.Minute))
 		if d := take(t, b, "logs", t0); d == 0 {
 			t.Fatal("an earlier window's answer refilled the budget")
 		}
@@ -129,6 +144,12 @@ func budgetContract(t *testing.T, newBudgets func(t *testing.T) budgets) {
 		for take(t, b, "apps", now) == 0 { // the estimated window: 19 left, then down to the reserve of 2
 			went++
 		}
+		// A late answer of the window before, which our clock thinks still running,
+		// does not end the estimate.
+		observe(t, b, "apps", 20, 0, now.Add(500*time.Millisecond), now, t0.Add(time.Second))
+		if d := take(t, b, "apps", now.Add(time.Second)); d == 0 || d < 50*time.Second {
+			t.Fatalf("wait %s after a stale answer: the estimate was cut short", d)
+		}
 		// Okta answers the first of those: 19 left. The ones in flight still count.
 		observe(t, b, "apps", 20, 19, now.Add(58*time.Second), now)
 		if d := take(t, b, "apps", now); d == 0 || went != 18 {
@@ -151,7 +172,7 @@ func budgetContract(t *testing.T, newBudgets func(t *testing.T) budgets) {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				d, err := b.Take(ctx, "apps", t0, 0.1)
+				d, err := b.Take(ctx, "apps", t0, 20, 0.1)
 				if err != nil {
 					t.Error(err)
 					return
