@@ -44,10 +44,11 @@ type Diagnoser struct {
 	// MaxLogEvents bounds the events read per System Log query (default 1000, one page:
 	// the query is filtered by event type and target, so sign-ins are not among them).
 	MaxLogEvents int
-	// MaxApps bounds how many failing apps of an all-apps diagnosis are read in depth
-	// (provisioning settings, groups; default 10, about 20 calls of the apps budget).
-	// Every assignment is seen; the failing apps beyond it are judged on their
-	// assignment and the System Log alone, and reported as a gap.
+	// MaxApps bounds how many apps of an all-apps diagnosis are read in depth
+	// (provisioning settings, groups; default 10, about 20 calls of the apps budget):
+	// the failing ones first, then those where nothing was pushed and the Features API
+	// can say whether provisioning is off. Every assignment is seen; the apps beyond it
+	// are judged on their assignment and the System Log alone, and reported as a gap.
 	MaxApps int
 	// Parallel bounds the concurrent Okta calls of one diagnosis (default 8).
 	Parallel int
@@ -208,14 +209,19 @@ func (d *Diagnoser) Gather(ctx context.Context, userQuery, appQuery string) (*Fa
 	// of those apps, which do not target the user.
 	sort.Slice(assignments, func(i, j int) bool { return assignments[i].App.Label < assignments[j].App.Label })
 	f.Apps = make([]AppFacts, len(assignments))
-	var deep []int
+	var deep, quiet []int
 	for i, a := range assignments {
 		au := a.AppUser
 		f.Apps[i] = AppFacts{App: a.App, AppUser: &au}
-		if failing(au, a.App, f.Logs) {
+		switch {
+		case failing(au, a.App, f.Logs):
 			deep = append(deep, i)
+		case au.SyncState == SyncDisabled && featuresAPIApps[a.App.Name]:
+			// Nothing pushed: provisioning may be off, which only the Features API says.
+			quiet = append(quiet, i)
 		}
 	}
+	deep = append(deep, quiet...)
 	if max := orDefault(d.MaxApps, 10); len(deep) > max {
 		f.MoreApps = len(deep) - max
 		deep = deep[:max]
@@ -269,6 +275,10 @@ func (d *Diagnoser) logQuery(now time.Time, userID string, appIDs []string) LogQ
 	}
 	return q
 }
+
+// featuresAPIApps are the catalogue apps whose provisioning settings the Features API
+// reads; elsewhere a sync state of DISABLED says nothing more can be learnt by API.
+var featuresAPIApps = map[string]bool{"google": true, "office365": true, "okta_org2org": true, "slack": true, "zoomus": true, "zscalerbyz": true}
 
 // rulesMatter reports whether the group rules can explain anything: Okta runs them
 // for the default user type only, so they matter for a user of a custom type (or
