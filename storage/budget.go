@@ -28,7 +28,8 @@ import (
 //     the last one known, is ignored, except that an answer of the very window held
 //     keeps the lower remaining (requests still in flight are counted by us, others'
 //     requests by Okta). An answer of a later window replaces a budget Okta gave, and
-//     corrects an estimate: the lower remaining, Okta's window and reset.
+//     corrects an estimate: Okta's limit less what the estimate let through, or Okta's
+//     remaining if lower; Okta's window and reset.
 
 // estimatedWindow is the window assumed after a reset until Okta says otherwise.
 const estimatedWindow = time.Minute
@@ -85,7 +86,9 @@ func (s *MemoryBudgets) Observe(_ context.Context, bucket string, limit, remaini
 	case b == nil:
 		s.m[bucket] = &budget{limit: limit, remaining: remaining, window: window, reset: reset}
 	case window > b.window && b.estimated:
-		b.limit, b.remaining, b.window, b.reset, b.estimated = limit, min(b.remaining, remaining), window, reset, false
+		// What the estimate let through counts against Okta's limit, whatever it is.
+		used := b.limit - b.remaining
+		b.limit, b.remaining, b.window, b.reset, b.estimated = limit, min(limit-used, remaining), window, reset, false
 	case window > b.window:
 		s.m[bucket] = &budget{limit: limit, remaining: remaining, window: window, reset: reset}
 	case window == b.window && !b.estimated:
@@ -139,7 +142,7 @@ return reset - now
 
 // KEYS[1] budget; ARGV limit, remaining, window, reset ms, now ms, ttl ms.
 const observeScript = `
-local b = redis.call('HMGET', KEYS[1], 'remaining', 'window', 'est')
+local b = redis.call('HMGET', KEYS[1], 'remaining', 'window', 'est', 'limit')
 local limit, remaining, window, reset = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
 local now = tonumber(ARGV[5])
 if now >= reset then
@@ -149,7 +152,8 @@ local held = tonumber(b[2] or '0')
 if (not b[1]) or (window > held and b[3] ~= '1') then
   redis.call('HSET', KEYS[1], 'limit', limit, 'remaining', remaining, 'window', window, 'reset', reset, 'est', 0)
 elseif window > held then
-  redis.call('HSET', KEYS[1], 'limit', limit, 'remaining', math.min(tonumber(b[1]), remaining), 'window', window, 'reset', reset, 'est', 0)
+  local used = tonumber(b[4]) - tonumber(b[1])
+  redis.call('HSET', KEYS[1], 'limit', limit, 'remaining', math.min(limit - used, remaining), 'window', window, 'reset', reset, 'est', 0)
 elseif window == held and b[3] ~= '1' then
   redis.call('HSET', KEYS[1], 'limit', limit, 'remaining', math.min(tonumber(b[1]), remaining))
 else

@@ -71,3 +71,34 @@ func TestGenerateBigOrg(t *testing.T) {
 		t.Error("more assignments than apps accepted")
 	}
 }
+
+// TestFidelityGeneratedOrg holds what Generate makes to Okta's schemas, as the seeded
+// org is: sign-in noise, failures, apps with embedded app users, rules.
+func TestFidelityGeneratedOrg(t *testing.T) {
+	sp := loadSpec(t)
+	e := newEnv(t, Options{})
+	big, err := e.org.Generate(BigOrgSpec{Apps: 12, Groups: 3, Users: 5, Assignments: 6, Failing: 2, SignInEvents: 40})
+	if err != nil {
+		t.Fatal(err)
+	}
+	logs := e.must(e.call("GET", "/api/v1/logs?since=2000-01-01T00:00:00Z&until=2100-01-01T00:00:00Z&limit=1000", nil), 200).list(t)
+	types := map[string]bool{}
+	for _, ev := range logs {
+		sp.wantValid(t, "LogEvent", ev)
+		types[ev.(map[string]any)["eventType"].(string)] = true
+	}
+	for _, want := range []string{"user.session.start", "user.authentication.auth_via_mfa", "policy.evaluate_sign_on",
+		"user.authentication.sso", "application.provision.user.push", "application.provision.user.push_profile"} {
+		if !types[want] {
+			t.Errorf("no %s event among %v", want, types)
+		}
+	}
+	for _, a := range e.must(e.call("GET", "/api/v1/apps?limit=200&expand=user/"+big.SubjectID+"&filter="+urlq(`user.id eq "`+big.SubjectID+`"`), nil), 200).list(t) {
+		sp.wantValid(t, "SamlApplication", a, "SamlApplication._links.uploadLogo",
+			"SamlApplication.settings.app", "SamlApplication.settings.manualProvisioning")
+		sp.wantValid(t, "AppUser", a.(map[string]any)["_embedded"].(map[string]any)["user"])
+	}
+	for _, r := range e.must(e.call("GET", "/api/v1/groups/rules", nil), 200).list(t) {
+		sp.wantValid(t, "GroupRule", r, "GroupRule.allGroupsValid")
+	}
+}
