@@ -141,6 +141,15 @@ func TestBulkHealsEveryUser(t *testing.T) {
 		if n := r.tooMany(); n != 0 {
 			t.Errorf("%d answers 429", n)
 		}
+		listings := 0
+		for _, q := range r.org.Requests() {
+			if q.Method == "GET" && q.Path == "/api/v1/apps/"+zoom+"/users" {
+				listings++
+			}
+		}
+		if listings != 2 { // the two batches of 5; the canary and the last user are read alone
+			t.Errorf("%d listings of the app's users, want one per batch of 5", listings)
+		}
 		changed := 0
 		entries, _ := r.store.Audit(context.Background(), r.clock.Now().Add(-1e12), 0)
 		for _, en := range entries {

@@ -78,6 +78,12 @@ func (e *Engine) verified(ctx context.Context, r *Run) (bool, string, error) {
 	if err != nil {
 		return false, "", err
 	}
+	return e.verifiedAs(ctx, r, au, assigned)
+}
+
+// verifiedAs is verified on an app user already read (a bulk run reads a batch's users
+// in one listing).
+func (e *Engine) verifiedAs(ctx context.Context, r *Run, au AppUser, assigned bool) (bool, string, error) {
 	if !assigned {
 		return false, r.Target.UserLogin + " is not assigned to " + r.Target.AppLabel, nil
 	}
