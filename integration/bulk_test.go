@@ -388,3 +388,23 @@ func TestBulkStoreLostMidBatch(t *testing.T) {
 		t.Errorf("still held in memory: %v", held)
 	}
 }
+
+// At or under the threshold the plan's own quorum applies; above it, the bulk quorum.
+func TestBulkQuorumThreshold(t *testing.T) {
+	r := memoryRig(t)
+	r.policy.Bulk = remediation.BulkRules{Threshold: 3, Quorum: 2}
+	e := r.engine(t, "A")
+	in := r.staleIncident(t, "few", 4)
+	small := in
+	small.ID, small.Users = remediation.IncidentID(in.App.ID, in.Code, "small"), in.Users[:3]
+	run := r.proposeBulk(t, e, small)
+	if run.Quorum != 1 {
+		t.Errorf("3 users (threshold 3): quorum %d, want the plan's 1", run.Quorum)
+	}
+	if _, err := e.Cancel(context.Background(), run.ID, requester, "again"); err != nil {
+		t.Fatal(err)
+	}
+	if run = r.proposeBulk(t, e, in); run.Quorum != 2 {
+		t.Errorf("4 users (threshold 3): quorum %d, want 2", run.Quorum)
+	}
+}
