@@ -196,3 +196,11 @@ func msgBulkLine(r *remediation.Run, ev remediation.AuditEvent) text {
 	}
 	return text{}
 }
+
+// msgBulkRunLine is a bulk run's line in /okta-status.
+func msgBulkRunLine(r *remediation.Run) text {
+	c := r.Bulk.Counts()
+	return tf("`%s` %s — %d users on %s — *%s* (%d done, %d failed, %d skipped, %d left), requested by %s",
+		"`%[1]s` %[2]s — %[4]s の %[3]d 人 — *%[5]s*(完了 %[6]d 人、失敗 %[7]d 人、スキップ %[8]d 人、残り %[9]d 人)、依頼者 %[10]s",
+		r.ID, r.Plan.Title(), c.Total, esc(r.Target.AppLabel), remediation.StateText(r.State), c.Fixed, c.Failed, c.Skipped, c.Left, mention(r.Requester))
+}

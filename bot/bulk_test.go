@@ -86,3 +86,14 @@ func TestBulkProgressListsOrCounts(t *testing.T) {
 		t.Errorf("%d listed + %d counted, want 500 (and at least 100 listed)", listed, rest)
 	}
 }
+
+func TestBulkStatusLine(t *testing.T) {
+	r := goldenBulkRun(remediation.StateFailed, 8)
+	en, ja := msgRunLine(r).In(remediation.EN), msgRunLine(r).In(remediation.JA)
+	if !strings.Contains(en, "8 users on Zoom") || !strings.Contains(en, "3 done, 2 failed, 1 skipped, 2 left") {
+		t.Errorf("en: %s", en)
+	}
+	if !strings.Contains(ja, "Zoom の 8 人") || !strings.Contains(ja, "失敗 2 人") {
+		t.Errorf("ja: %s", ja)
+	}
+}

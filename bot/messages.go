@@ -213,6 +213,9 @@ func msgCancel() text            { return t("Cancel", "キャンセル") }
 func msgNoRuns() text { return t("No runs found.", "実行は見つかりませんでした。") }
 
 func msgRunLine(r *remediation.Run) text {
+	if r.Bulk != nil {
+		return msgBulkRunLine(r) // bulk_blocks.go
+	}
 	return tf("`%s` %s — %s on %s — *%s* (step %d/%d), requested by %s", "`%s` %s — %s / %s — *%s*(手順 %d/%d)、依頼者 %s",
 		r.ID, r.Plan.Title(), r.Target.UserLogin, r.Target.AppLabel, remediation.StateText(r.State), min(r.Cursor+1, len(r.Steps)), len(r.Steps), mention(r.Requester))
 }
