@@ -2,6 +2,7 @@ package storage
 
 import (
 	"context"
+	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -30,6 +31,14 @@ type RedisOptions struct {
 	Clock func() time.Time
 	// Logger: default slog.Default().
 	Logger *slog.Logger
+	// Replicas is how many replicas must hold a run or audit write before it counts as
+	// done (WAIT after the transaction); 0 does not wait. Redis replicates
+	// asynchronously: with Sentinel, a write the primary acknowledged but no replica
+	// received is lost when that replica is promoted, so a Sentinel deployment waits
+	// for one. ReplicaTimeout bounds the wait (default 1s); a write not confirmed in
+	// time is reported as a transient error, though the primary may keep it.
+	Replicas       int
+	ReplicaTimeout time.Duration
 }
 
 // RedisStore is the Store and Scheduler every replica shares. Keys (P = the prefix):
@@ -56,6 +65,9 @@ type RedisStore struct {
 	lock   *redis.Script
 	unlock *redis.Script
 	claim  *redis.Script
+
+	replicas    int
+	replicaWait time.Duration
 }
 
 var (
@@ -65,7 +77,11 @@ var (
 
 // NewRedis returns a store on client. It does not own client: the caller closes it.
 func NewRedis(client redis.UniversalClient, opts RedisOptions) *RedisStore {
-	s := &RedisStore{c: client, p: opts.Prefix, now: opts.Clock, log: opts.Logger}
+	s := &RedisStore{c: client, p: opts.Prefix, now: opts.Clock, log: opts.Logger,
+		replicas: opts.Replicas, replicaWait: opts.ReplicaTimeout}
+	if s.replicaWait <= 0 {
+		s.replicaWait = time.Second
+	}
 	if s.p == "" {
 		s.p = DefaultPrefix
 	}
@@ -81,10 +97,20 @@ func NewRedis(client redis.UniversalClient, opts RedisOptions) *RedisStore {
 	return s
 }
 
-// OpenRedis connects to a redis:// or rediss:// URL (DESIGN §6 REDIS_URL) and pings it.
-// Its errors show the URL with the password redacted, or not at all when it does not
-// parse (url.Parse quotes what it cannot read, which may be the password).
+// OpenRedis connects to REDIS_URL (DESIGN §6) and pings it: redis:// or rediss://
+// (TLS, verified against the system's trust store), and with a master_name= query
+// parameter Redis Sentinel (the host and any addr= parameters are sentinels), read by
+// redis.ParseFailoverURL. Its errors show the URL with the password redacted, or not
+// at all when it does not parse (url.Parse quotes what it cannot read, which may be
+// the password).
 func OpenRedis(ctx context.Context, rawURL string) (*redis.Client, error) {
+	return OpenRedisTLS(ctx, rawURL, nil)
+}
+
+// OpenRedisTLS is OpenRedis trusting roots for rediss:// instead of the system's trust
+// store (nil: the system's; on Linux SSL_CERT_FILE and SSL_CERT_DIR point it at a
+// private CA without code).
+func OpenRedisTLS(ctx context.Context, rawURL string, roots *x509.CertPool) (*redis.Client, error) {
 	u, err := url.Parse(rawURL)
 	if err != nil {
 		return nil, errors.New("storage: the redis URL does not parse (not shown: it may hold a password)")
@@ -92,16 +118,37 @@ func OpenRedis(ctx context.Context, rawURL string) (*redis.Client, error) {
 	if u.Scheme != "redis" && u.Scheme != "rediss" {
 		return nil, fmt.Errorf("storage: redis URL %s: the scheme must be redis:// or rediss://", u.Redacted())
 	}
-	opts, err := redis.ParseURL(rawURL)
-	if err != nil {
-		return nil, fmt.Errorf("storage: redis URL %s: %w", u.Redacted(), err)
+	var c *redis.Client
+	if IsSentinelURL(rawURL) {
+		opts, err := redis.ParseFailoverURL(rawURL)
+		if err != nil {
+			return nil, fmt.Errorf("storage: redis URL %s: %w", u.Redacted(), err)
+		}
+		if opts.TLSConfig != nil && roots != nil {
+			opts.TLSConfig.RootCAs = roots
+		}
+		c = redis.NewFailoverClient(opts)
+	} else {
+		opts, err := redis.ParseURL(rawURL)
+		if err != nil {
+			return nil, fmt.Errorf("storage: redis URL %s: %w", u.Redacted(), err)
+		}
+		if opts.TLSConfig != nil && roots != nil {
+			opts.TLSConfig.RootCAs = roots
+		}
+		c = redis.NewClient(opts)
 	}
-	c := redis.NewClient(opts)
 	if err := c.Ping(ctx).Err(); err != nil {
 		_ = c.Close()
 		return nil, fmt.Errorf("storage: redis at %s: ping: %w", u.Redacted(), err)
 	}
 	return c, nil
+}
+
+// IsSentinelURL reports whether a REDIS_URL names Redis Sentinel (master_name=).
+func IsSentinelURL(rawURL string) bool {
+	u, err := url.Parse(rawURL)
+	return err == nil && u.Query().Get("master_name") != ""
 }
 
 func (s *RedisStore) runKey(id string) string { return s.p + "run:" + id }
@@ -187,7 +234,12 @@ func (s *RedisStore) commit(ctx context.Context, w *runWrite, events []remediati
 		keys = append(keys, s.headKey(), s.auditKey())
 	}
 	for attempt := 1; ; attempt++ {
-		err := s.c.Watch(ctx, func(tx *redis.Tx) error { return s.commitTx(ctx, tx, w, events) }, keys...)
+		err := s.c.Watch(ctx, func(tx *redis.Tx) error {
+			if err := s.commitTx(ctx, tx, w, events); err != nil {
+				return err
+			}
+			return s.waitReplicas(ctx, tx)
+		}, keys...)
 		if !errors.Is(err, redis.TxFailedErr) {
 			return err
 		}
@@ -267,6 +319,23 @@ func (s *RedisStore) commitTx(ctx context.Context, tx *redis.Tx, w *runWrite, ev
 		return nil
 	})
 	return err
+}
+
+// waitReplicas waits until s.replicas replicas hold every write made on tx's
+// connection (WAIT counts per connection, so it must follow EXEC on the same one).
+func (s *RedisStore) waitReplicas(ctx context.Context, tx *redis.Tx) error {
+	if s.replicas <= 0 {
+		return nil
+	}
+	n, err := tx.Wait(ctx, s.replicas, s.replicaWait).Result()
+	if err != nil {
+		return fmt.Errorf("waiting for replicas: %w", err)
+	}
+	if n < int64(s.replicas) {
+		return fmt.Errorf("written on the primary but %d of %d replicas confirmed it within %v (a failover now would lose it): %w",
+			n, s.replicas, s.replicaWait, remediation.ErrTransient)
+	}
+	return nil
 }
 
 // getRun reads and decodes one run; redis.Nil becomes remediation.ErrNotFound.

@@ -27,6 +27,12 @@ func openBackend(ctx context.Context, cfg config.Config, e env) (backend, error)
 	if err != nil {
 		return backend{}, err
 	}
-	s := storage.NewRedis(client, storage.RedisOptions{Logger: e.log})
+	opts := storage.RedisOptions{Logger: e.log}
+	if storage.IsSentinelURL(cfg.RedisURL.Reveal()) {
+		// Replication is asynchronous: a write only the old primary held is gone after
+		// a failover, so a write counts once a replica has it (docs/operations.md).
+		opts.Replicas = 1
+	}
+	s := storage.NewRedis(client, opts)
 	return backend{store: s, sched: s, close: client.Close}, nil
 }
