@@ -50,6 +50,7 @@ type RedisOptions struct {
 //	P runs:state:<state>  zset    the runs in that state, same score
 //	P audit               stream  the trail: fields event (JSON), prev, hash
 //	P audit:head          hash    id and hash of the trail's last entry
+//	P audit:anchor        hash    id and hash of the last entry retention removed
 //	P lock:<key>          string  the owner, with a PX expiry
 //	P once:<key>          string  "1", with a PX expiry
 //	P tasks:due           zset    "<kind>:<runID>", scored by due time (Unix ms)
@@ -439,7 +440,7 @@ func (s *RedisStore) ListRuns(ctx context.Context, f remediation.RunFilter) ([]r
 		for i, v := range vals {
 			str, ok := v.(string)
 			if !ok {
-				continue // indexed but gone: nothing deletes runs today, so only a manual edit
+				continue // indexed but gone: retention removed it between the two reads
 			}
 			var r remediation.Run
 			if err := json.Unmarshal([]byte(str), &r); err != nil {
@@ -471,12 +472,9 @@ func (s *RedisStore) Audit(ctx context.Context, since time.Time, limit int) ([]r
 	}
 	entries := make([]remediation.AuditEntry, 0, len(msgs))
 	for _, m := range msgs {
-		e := remediation.AuditEntry{ID: m.ID}
-		e.Prev, _ = m.Values["prev"].(string)
-		e.Hash, _ = m.Values["hash"].(string)
-		ev, _ := m.Values["event"].(string)
-		if err := json.Unmarshal([]byte(ev), &e.Event); err != nil {
-			return nil, fmt.Errorf("storage: read audit: entry %s: decode event: %w", m.ID, err)
+		e, err := decodeEntry(m)
+		if err != nil {
+			return nil, fmt.Errorf("storage: read audit: %w", err)
 		}
 		entries = append(entries, e)
 	}
