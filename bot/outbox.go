@@ -12,8 +12,10 @@ import (
 )
 
 const (
-	outboxLock   = "audit-channel-outbox"
-	outboxCursor = "audit-channel"
+	outboxLock = "audit-channel-outbox"
+	// AuditChannelCursor names the store cursor holding the ID of the last audit entry
+	// the audit channel has posted; retention never trims past it.
+	AuditChannelCursor = "audit-channel"
 )
 
 // outbox copies the audit trail to the audit channel, oldest first. The trail in the
@@ -49,7 +51,7 @@ func (b *Bot) flushAudit(ctx context.Context) error {
 	if _, err := b.store.Lock(ctx, outboxLock, b.cfg.Owner, 30*time.Second); err != nil {
 		return nil // another replica posts
 	}
-	cursor, err := b.store.Cursor(ctx, outboxCursor)
+	cursor, err := b.store.Cursor(ctx, AuditChannelCursor)
 	if err != nil {
 		return err
 	}
@@ -66,7 +68,7 @@ func (b *Bot) flushAudit(ctx context.Context) error {
 		if _, _, err := b.api.PostMessageContext(ctx, b.cfg.AuditChannel, slack.MsgOptionText(shorten(line, maxMessageText), false)); err != nil {
 			return err // try again next tick, from the same entry
 		}
-		if err := b.store.SetCursor(ctx, outboxCursor, e.ID); err != nil {
+		if err := b.store.SetCursor(ctx, AuditChannelCursor, e.ID); err != nil {
 			return err
 		}
 		cursor = e.ID

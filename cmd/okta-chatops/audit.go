@@ -44,6 +44,12 @@ func runAudit(ctx context.Context, e env) error {
 	if err != nil {
 		return fmt.Errorf("reading the audit trail's head: %w", err)
 	}
+	// Retention removes the oldest entries and keeps the last one's hash: the trail
+	// starts there.
+	anchor, err := b.trim.AuditAnchor(ctx)
+	if err != nil {
+		return fmt.Errorf("reading the audit trail's anchor: %w", err)
+	}
 	entries, err := b.store.Audit(ctx, since, 0)
 	if err != nil {
 		return fmt.Errorf("reading the audit trail: %w", err)
@@ -56,20 +62,26 @@ func runAudit(ctx context.Context, e env) error {
 		}
 	}
 	if len(entries) == 0 {
-		if head != "" && since.IsZero() {
+		if head != "" && head != anchor.Hash && since.IsZero() {
 			return errors.New("the audit trail has been tampered with: it is empty but its head records entries")
 		}
 		return nil
 	}
 	first := entries[0].Prev
 	if since.IsZero() {
-		first = "" // the whole trail: it must start at the beginning
+		// The whole trail: it must start at the beginning, or at the anchor retention
+		// left.
+		first = anchor.Hash
 	}
 	if err := remediation.VerifyChain(first, entries); err != nil {
 		return fmt.Errorf("the audit trail has been tampered with: %w", err)
 	}
 	if head != "" && !slices.ContainsFunc(entries, func(e remediation.AuditEntry) bool { return e.Hash == head }) {
 		return fmt.Errorf("the audit trail has been tampered with: its newest entries are missing (the head records %.12s…, which no entry has)", head)
+	}
+	if anchor.ID != "" && since.IsZero() {
+		e.log.Info("audit chain verified from the retention anchor", "entries", len(entries), "anchor_id", anchor.ID)
+		return nil
 	}
 	e.log.Info("audit chain verified", "entries", len(entries))
 	return nil

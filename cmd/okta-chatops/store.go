@@ -12,6 +12,7 @@ import (
 type backend struct {
 	store remediation.Store
 	sched remediation.Scheduler
+	trim  retainer
 	close func() error
 }
 
@@ -21,7 +22,7 @@ func openBackend(ctx context.Context, cfg config.Config, e env) (backend, error)
 	if cfg.RedisURL == "" {
 		e.log.Warn("REDIS_URL is not set: using the embedded in-memory store; runs, approvals and the audit trail are LOST when this process stops, and replicas do not share them")
 		m := storage.NewMemory(storage.MemoryOptions{})
-		return backend{store: m, sched: m, close: func() error { return nil }}, nil
+		return backend{store: m, sched: m, trim: m, close: func() error { return nil }}, nil
 	}
 	client, err := storage.OpenRedis(ctx, cfg.RedisURL.Reveal())
 	if err != nil {
@@ -34,5 +35,5 @@ func openBackend(ctx context.Context, cfg config.Config, e env) (backend, error)
 		opts.Replicas = 1
 	}
 	s := storage.NewRedis(client, opts)
-	return backend{store: s, sched: s, close: client.Close}, nil
+	return backend{store: s, sched: s, trim: s, close: client.Close}, nil
 }
