@@ -14,6 +14,7 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
+	"github.com/okta-chatops/okta-chatops/bot"
 	"github.com/okta-chatops/okta-chatops/config"
 	"github.com/okta-chatops/okta-chatops/remediation"
 	"github.com/okta-chatops/okta-chatops/sim/oktasim"
@@ -115,11 +116,16 @@ func runDemo(ctx context.Context, e env) error {
 	tick := time.NewTicker(50 * time.Millisecond)
 	defer tick.Stop()
 	timeout := time.After(15 * time.Second)
-	for len(ws.Messages(demoAudit)) < len(entries) {
+	last := entries[len(entries)-1].ID
+	for {
+		// The outbox posts entries in batches and moves its cursor after each.
+		if c, err := svc.store.Cursor(ctx, bot.AuditChannelCursor); err == nil && c == last {
+			break
+		}
 		select {
 		case <-tick.C:
 		case <-timeout:
-			return fmt.Errorf("the audit channel got %d of %d audit entries", len(ws.Messages(demoAudit)), len(entries))
+			return fmt.Errorf("the audit channel did not receive all %d audit entries", len(entries))
 		}
 	}
 	if err := remediation.VerifyChain(entries[0].Prev, entries); err != nil {
