@@ -52,6 +52,33 @@ type Store interface {
 	// appending ("" for an empty trail), kept apart from the entries so that removing
 	// the newest ones shows.
 	AuditHead(ctx context.Context) (string, error)
+	// AuditFor returns the newest q.Limit entries about one subject, oldest first,
+	// reading back from the newest entry no further than q.Since (what /okta-audit
+	// needs, without reading the whole retention period).
+	AuditFor(ctx context.Context, q AuditQuery) ([]AuditEntry, error)
+}
+
+// AuditQuery selects audit entries about one subject; empty fields match everything.
+type AuditQuery struct {
+	UserID, AppID, RunID string
+	// Since: entries before it are not read (zero: back to the oldest kept).
+	Since time.Time
+	// Limit is how many of the newest matching entries to return (≤ 0: 20).
+	Limit int
+}
+
+// Matches reports whether e is about q's subject.
+func (q AuditQuery) Matches(e AuditEvent) bool {
+	return (q.UserID == "" || e.UserID == q.UserID) && (q.AppID == "" || e.AppID == q.AppID) &&
+		(q.RunID == "" || e.RunID == q.RunID)
+}
+
+// Max is the number of entries q asks for.
+func (q AuditQuery) Max() int {
+	if q.Limit <= 0 {
+		return 20
+	}
+	return q.Limit
 }
 
 // RunFilter selects runs; empty fields match everything.

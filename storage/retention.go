@@ -21,35 +21,14 @@ type Anchor struct {
 	Hash string `json:"hash"`
 }
 
-// AuditQuery selects audit entries about one subject; empty fields match everything.
-type AuditQuery struct {
-	UserID, AppID, RunID string
-	// Since: entries before it are not read (zero: from the start of the trail).
-	Since time.Time
-	// Limit is how many of the newest matching entries to return (≤ 0: 20).
-	Limit int
-}
-
-func (q AuditQuery) matches(e remediation.AuditEvent) bool {
-	return (q.UserID == "" || e.UserID == q.UserID) && (q.AppID == "" || e.AppID == q.AppID) &&
-		(q.RunID == "" || e.RunID == q.RunID)
-}
-
-func (q AuditQuery) limit() int {
-	if q.Limit <= 0 {
-		return 20
-	}
-	return q.Limit
-}
-
 // auditPage is how many entries one backward read of AuditFor takes.
 const auditPage = 500
 
-// AuditFor returns the newest q.Limit entries matching q, oldest first. It reads the
+// AuditFor implements remediation.Store. It reads the
 // trail backwards from the newest entry, a page at a time, and stops at Limit matches
 // or at Since: a busy subject costs a page or two, and only a subject with few
 // entries costs a read back to Since.
-func (s *RedisStore) AuditFor(ctx context.Context, q AuditQuery) ([]remediation.AuditEntry, error) {
+func (s *RedisStore) AuditFor(ctx context.Context, q remediation.AuditQuery) ([]remediation.AuditEntry, error) {
 	var out []remediation.AuditEntry
 	start, stop := "+", sinceID(q.Since).String()
 	for {
@@ -62,9 +41,9 @@ func (s *RedisStore) AuditFor(ctx context.Context, q AuditQuery) ([]remediation.
 			if err != nil {
 				return nil, fmt.Errorf("storage: read audit: %w", err)
 			}
-			if q.matches(e.Event) {
+			if q.Matches(e.Event) {
 				out = append(out, e)
-				if len(out) == q.limit() {
+				if len(out) == q.Max() {
 					slices.Reverse(out)
 					return out, nil
 				}
@@ -195,8 +174,8 @@ func expired(r remediation.Run, before time.Time) bool {
 	return r.State.Terminal() && r.UpdatedAt.Before(before) && r.CreatedAt.Before(before)
 }
 
-// AuditFor: see RedisStore.AuditFor.
-func (m *MemoryStore) AuditFor(ctx context.Context, q AuditQuery) ([]remediation.AuditEntry, error) {
+// AuditFor implements remediation.Store.
+func (m *MemoryStore) AuditFor(ctx context.Context, q remediation.AuditQuery) ([]remediation.AuditEntry, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -204,12 +183,12 @@ func (m *MemoryStore) AuditFor(ctx context.Context, q AuditQuery) ([]remediation
 	defer m.mu.Unlock()
 	start := sinceID(q.Since)
 	var out []remediation.AuditEntry
-	for i := len(m.audit) - 1; i >= 0 && len(out) < q.limit(); i-- {
+	for i := len(m.audit) - 1; i >= 0 && len(out) < q.Max(); i-- {
 		e := m.audit[i]
 		if e.id.less(start) {
 			break
 		}
-		if q.matches(e.entry.Event) {
+		if q.Matches(e.entry.Event) {
 			c := e.entry
 			c.Event.Codes = append([]remediation.Code(nil), c.Event.Codes...)
 			out = append(out, c)

@@ -16,7 +16,6 @@ type retainer interface {
 	TrimRuns(ctx context.Context, before time.Time) (int, error)
 	TrimAudit(ctx context.Context, before time.Time, upTo string) (int, error)
 	AuditAnchor(ctx context.Context) (Anchor, error)
-	AuditFor(ctx context.Context, q AuditQuery) ([]remediation.AuditEntry, error)
 }
 
 func TestRetention(t *testing.T) {
@@ -142,22 +141,22 @@ func testRetention(t *testing.T, open func(t *testing.T, clock *fakeClock) retai
 				t.Fatal(err)
 			}
 		}
-		got, err := s.AuditFor(ctx, AuditQuery{UserID: "00uRare", Limit: 5})
+		got, err := s.AuditFor(ctx, remediation.AuditQuery{UserID: "00uRare", Limit: 5})
 		if err != nil || len(got) != 5 {
 			t.Fatalf("AuditFor rare = %d entries, %v; want 5", len(got), err)
 		}
 		if !got[0].Event.At.Equal(t0.Add(700*time.Second)) || !got[4].Event.At.Equal(t0.Add(1100*time.Second)) {
 			t.Fatalf("rare: want the five newest, oldest first: %v … %v", got[0].Event.At, got[4].Event.At)
 		}
-		got, _ = s.AuditFor(ctx, AuditQuery{UserID: "00uRare", Since: t0.Add(1000 * time.Second)})
+		got, _ = s.AuditFor(ctx, remediation.AuditQuery{UserID: "00uRare", Since: t0.Add(1000 * time.Second)})
 		if len(got) != 2 {
 			t.Fatalf("since bound: %d entries, want 2", len(got))
 		}
-		got, _ = s.AuditFor(ctx, AuditQuery{AppID: "0oa1", UserID: "00uBusy"})
+		got, _ = s.AuditFor(ctx, remediation.AuditQuery{AppID: "0oa1", UserID: "00uBusy"})
 		if len(got) != 20 || !got[19].Event.At.Equal(t0.Add(1199*time.Second)) {
 			t.Fatalf("default limit: %d entries", len(got))
 		}
-		if got, _ := s.AuditFor(ctx, AuditQuery{RunID: "nope"}); len(got) != 0 {
+		if got, _ := s.AuditFor(ctx, remediation.AuditQuery{RunID: "nope"}); len(got) != 0 {
 			t.Fatalf("no match: %d entries", len(got))
 		}
 	})
