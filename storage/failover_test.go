@@ -164,6 +164,31 @@ func TestRedisWaitsForReplicas(t *testing.T) {
 	if !errors.Is(err, remediation.ErrTransient) {
 		t.Fatalf("CreateRun with no replica = %v, want ErrTransient", err)
 	}
+	ctx := t.Context()
+	for what, err := range map[string]error{
+		"SetCursor": s.SetCursor(ctx, "c", "1-0"),
+		"Lock":      func() error { _, err := s.Lock(ctx, "k", "me", time.Minute); return err }(),
+		"Once":      func() error { _, err := s.Once(ctx, "k", time.Minute); return err }(),
+		"Schedule":  s.Schedule(ctx, remediation.Task{Kind: remediation.TaskAdvance, RunID: "r1", Due: now}),
+	} {
+		if !errors.Is(err, remediation.ErrTransient) {
+			t.Errorf("%s with no replica = %v, want ErrTransient", what, err)
+		}
+	}
+	// With a replica, the same calls succeed.
+	primary := redistest.StartServer(t)
+	host, port, _ := strings.Cut(primary.Addr, ":")
+	redistest.StartServer(t, "--replicaof", host, port)
+	s = NewRedis(primary.Client, RedisOptions{Prefix: "wait:", Replicas: 1})
+	deadline := time.Now().Add(10 * time.Second)
+	for err := s.SetCursor(ctx, "c", "1-0"); err != nil; err = s.SetCursor(ctx, "c", "1-0") {
+		if time.Now().After(deadline) { // the replica's first sync takes a moment
+			t.Fatalf("SetCursor with a replica: %v", err)
+		}
+	}
+	if _, err := s.Lock(ctx, "k", "me", time.Minute); err != nil {
+		t.Fatalf("Lock with a replica: %v", err)
+	}
 }
 
 // TestRedisTLS: rediss:// connects to a TLS-only redis-server whose certificate a CA

@@ -31,8 +31,9 @@ type RedisOptions struct {
 	Clock func() time.Time
 	// Logger: default slog.Default().
 	Logger *slog.Logger
-	// Replicas is how many replicas must hold a run or audit write before it counts as
-	// done (WAIT after the transaction); 0 does not wait. Redis replicates
+	// Replicas is how many replicas must hold a write (a run, audit entries, a lock, a
+	// dedupe key, a task, a cursor) before it counts as done (WAIT after it, on the
+	// same connection); 0 does not wait. Redis replicates
 	// asynchronously: with Sentinel, a write the primary acknowledged but no replica
 	// received is lost when that replica is promoted, so a Sentinel deployment waits
 	// for one. ReplicaTimeout bounds the wait (default 1s); a write not confirmed in
@@ -339,6 +340,27 @@ func (s *RedisStore) waitReplicas(ctx context.Context, tx *redis.Tx) error {
 	return nil
 }
 
+// redisConn is what durably's callers write through: the client, or one connection.
+type redisConn interface {
+	redis.Cmdable
+	redis.Scripter
+}
+
+// durably runs f, and with Replicas set, on one connection followed by the wait for
+// the replicas: locks, dedupe keys, scheduled tasks and cursors must survive a
+// failover as runs do (a lost lock lets a second replica in; a lost cursor re-posts).
+func (s *RedisStore) durably(ctx context.Context, f func(c redisConn) error) error {
+	if s.replicas <= 0 {
+		return f(s.c)
+	}
+	return s.c.Watch(ctx, func(tx *redis.Tx) error {
+		if err := f(tx); err != nil {
+			return err
+		}
+		return s.waitReplicas(ctx, tx)
+	})
+}
+
 // getRun reads and decodes one run; redis.Nil becomes remediation.ErrNotFound.
 func getRun(ctx context.Context, c redis.Cmdable, key string) (remediation.Run, error) {
 	b, err := c.Get(ctx, key).Bytes()
@@ -514,7 +536,12 @@ func (s *RedisStore) Lock(ctx context.Context, key, owner string, ttl time.Durat
 	if owner == "" {
 		return "", errors.New("storage: lock needs an owner")
 	}
-	holder, err := s.lock.Run(ctx, s.c, []string{s.p + "lock:" + key}, owner, max(ttl.Milliseconds(), 1)).Text()
+	var holder string
+	err := s.durably(ctx, func(c redisConn) error {
+		var err error
+		holder, err = s.lock.Run(ctx, c, []string{s.p + "lock:" + key}, owner, max(ttl.Milliseconds(), 1)).Text()
+		return err
+	})
 	if err != nil {
 		return "", fmt.Errorf("storage: lock %s: %w", key, err)
 	}
@@ -526,7 +553,9 @@ func (s *RedisStore) Lock(ctx context.Context, key, owner string, ttl time.Durat
 
 // Unlock implements remediation.Store.
 func (s *RedisStore) Unlock(ctx context.Context, key, owner string) error {
-	if err := s.unlock.Run(ctx, s.c, []string{s.p + "lock:" + key}, owner).Err(); err != nil {
+	if err := s.durably(ctx, func(c redisConn) error {
+		return s.unlock.Run(ctx, c, []string{s.p + "lock:" + key}, owner).Err()
+	}); err != nil {
 		return fmt.Errorf("storage: unlock %s: %w", key, err)
 	}
 	return nil
@@ -537,7 +566,12 @@ func (s *RedisStore) Once(ctx context.Context, key string, ttl time.Duration) (b
 	if err := validTTL(ttl); err != nil {
 		return false, err
 	}
-	first, err := s.c.SetNX(ctx, s.p+"once:"+key, "1", ttl).Result()
+	var first bool
+	err := s.durably(ctx, func(c redisConn) error {
+		var err error
+		first, err = c.SetNX(ctx, s.p+"once:"+key, "1", ttl).Result()
+		return err
+	})
 	if err != nil {
 		return false, fmt.Errorf("storage: once %s: %w", key, err)
 	}
@@ -557,10 +591,13 @@ func (s *RedisStore) Schedule(ctx context.Context, t remediation.Task) error {
 		return fmt.Errorf("storage: schedule %s %s: %w", t.Kind, t.RunID, err)
 	}
 	m := taskMember(t.Kind, t.RunID)
-	_, err = s.c.TxPipelined(ctx, func(p redis.Pipeliner) error {
-		p.ZAdd(ctx, s.dueKey(), redis.Z{Score: float64(dueScore(t.Due)), Member: m})
-		p.HSet(ctx, s.taskKey(), m, b)
-		return nil
+	err = s.durably(ctx, func(c redisConn) error {
+		_, err := c.TxPipelined(ctx, func(p redis.Pipeliner) error {
+			p.ZAdd(ctx, s.dueKey(), redis.Z{Score: float64(dueScore(t.Due)), Member: m})
+			p.HSet(ctx, s.taskKey(), m, b)
+			return nil
+		})
+		return err
 	})
 	if err != nil {
 		return fmt.Errorf("storage: schedule %s %s: %w", t.Kind, t.RunID, err)
@@ -571,10 +608,13 @@ func (s *RedisStore) Schedule(ctx context.Context, t remediation.Task) error {
 // Cancel implements remediation.Scheduler.
 func (s *RedisStore) Cancel(ctx context.Context, kind remediation.TaskKind, runID string) error {
 	m := taskMember(kind, runID)
-	_, err := s.c.TxPipelined(ctx, func(p redis.Pipeliner) error {
-		p.ZRem(ctx, s.dueKey(), m)
-		p.HDel(ctx, s.taskKey(), m)
-		return nil
+	err := s.durably(ctx, func(c redisConn) error {
+		_, err := c.TxPipelined(ctx, func(p redis.Pipeliner) error {
+			p.ZRem(ctx, s.dueKey(), m)
+			p.HDel(ctx, s.taskKey(), m)
+			return nil
+		})
+		return err
 	})
 	if err != nil {
 		return fmt.Errorf("storage: cancel %s %s: %w", kind, runID, err)
@@ -636,7 +676,7 @@ func (s *RedisStore) Cursor(ctx context.Context, name string) (string, error) {
 
 // SetCursor implements remediation.Store.
 func (s *RedisStore) SetCursor(ctx context.Context, name, value string) error {
-	if err := s.c.Set(ctx, s.p+"cursor:"+name, value, 0).Err(); err != nil {
+	if err := s.durably(ctx, func(c redisConn) error { return c.Set(ctx, s.p+"cursor:"+name, value, 0).Err() }); err != nil {
 		return fmt.Errorf("storage: cursor %s: %w", name, err)
 	}
 	return nil
