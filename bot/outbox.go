@@ -159,6 +159,13 @@ func (b *Bot) auditBatch(todo []remediation.AuditEntry) ([]remediation.AuditEntr
 func (b *Bot) auditBatchPosted(ctx context.Context, last string) (bool, error) {
 	h, err := b.api.GetConversationHistoryContext(ctx, &slack.GetConversationHistoryParameters{
 		ChannelID: b.cfg.AuditChannel, Limit: outboxHistory})
+	var se slack.SlackErrorResponse
+	if errors.As(err, &se) && se.Err == "missing_scope" {
+		// An app installed before the history scopes: post again rather than stall the
+		// channel for good (the batch may then appear twice).
+		b.log.WarnContext(ctx, "cannot read the audit channel's history (add the channels:history and groups:history scopes from manifest.yaml): an interrupted batch may be posted twice", "err", err)
+		return false, nil
+	}
 	if err != nil {
 		return false, err
 	}

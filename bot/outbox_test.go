@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"net/http/httptest"
 	"strings"
 	"sync"
@@ -26,10 +27,14 @@ type outboxEnv struct {
 	lags  *lagRecorder
 }
 
-func newOutboxEnv(t *testing.T, opts slacksim.Options) *outboxEnv {
+func newOutboxEnv(t *testing.T, opts slacksim.Options, wrap ...func(http.Handler) http.Handler) *outboxEnv {
 	t.Helper()
 	ws := slacksim.New(opts)
-	srv := httptest.NewServer(ws.Handler())
+	h := ws.Handler()
+	for _, w := range wrap {
+		h = w(h)
+	}
+	srv := httptest.NewServer(h)
 	t.Cleanup(func() { srv.Close(); ws.Close() })
 	ws.AddChannel(auditCh, "okta-audit", true)
 	o := ws.Options()
@@ -233,5 +238,31 @@ func TestOutboxKilledBeforePostPostsOnce(t *testing.T) {
 	}
 	if ids, msgs := x.posted(entries); msgs != 1 || len(ids) != 4 {
 		t.Fatalf("%d entries in %d messages, want 4 in 1", len(ids), msgs)
+	}
+}
+
+// An app installed without the history scopes: the outbox cannot look the batch up,
+// says so, and posts it rather than stalling the channel.
+func TestOutboxWithoutHistoryScopePostsAnyway(t *testing.T) {
+	noHistory := func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if strings.HasSuffix(r.URL.Path, "/conversations.history") {
+				w.Header().Set("Content-Type", "application/json")
+				_, _ = w.Write([]byte(`{"ok":false,"error":"missing_scope","needed":"channels:history","provided":"chat:write"}`))
+				return
+			}
+			next.ServeHTTP(w, r)
+		})
+	}
+	x := newOutboxEnv(t, slacksim.Options{}, noHistory)
+	entries := x.appendEvents(t, 2)
+	if err := x.store.SetCursor(t.Context(), outboxPending, entries[1].ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := x.replica("b", x.store).flushAudit(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if ids, msgs := x.posted(entries); msgs != 1 || len(ids) != 2 {
+		t.Fatalf("%d entries in %d messages, want 2 in 1", len(ids), msgs)
 	}
 }
