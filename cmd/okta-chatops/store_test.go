@@ -1,11 +1,14 @@
 package main
 
 import (
+	"context"
 	"io"
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/okta-chatops/okta-chatops/sim/slacksim"
 	"github.com/okta-chatops/okta-chatops/storage/redistest"
 )
 
@@ -61,4 +64,62 @@ func TestServeOverSentinelAndTLS(t *testing.T) {
 			t.Fatal("no approval request")
 		}
 	})
+}
+
+// With Slack's per-channel limit on (a burst of 3, then one a second), a fix still
+// reaches its end, every thread line and every audit entry arrives, none twice, and
+// the audit channel needs a handful of messages, not one per entry.
+func TestServeWithinSlacksChannelLimit(t *testing.T) {
+	x := newE2E(t)
+	x.slack.LimitChannelPosts(slacksim.PostLimit{Burst: 3, Every: time.Second})
+	x.serve(t)
+	req, runID := x.requestFix(t, "alice@example.com Zoom", "STALE_EXTERNAL_ID", "reset_external_id")
+	if _, err := x.slack.Click(context.Background(), uApprover, cOps, req.TS, "approve_run", runID); err != nil {
+		t.Fatal(err)
+	}
+	x.wait(t, "the verified result in the thread", func(m slacksim.Message) bool {
+		return m.Channel == cOps && m.ThreadTS == req.TS && m.Contains("Fixed and verified")
+	})
+	code, out, _ := runCLI(t, map[string]string{"REDIS_URL": x.vars["REDIS_URL"]}, "audit", "export")
+	if code != 0 {
+		t.Fatal("audit export failed")
+	}
+	entries := strings.Count(strings.TrimSpace(out), "\n") + 1
+	lines := func() map[string]int {
+		seen := map[string]int{}
+		for _, m := range x.slack.Messages(cAudit) {
+			for _, l := range strings.Split(m.TextArg, "\n") {
+				if strings.HasPrefix(l, ":scroll:") {
+					seen[l]++
+				}
+			}
+		}
+		return seen
+	}
+	// Each batch is a new message: wait for the next one until every entry is in.
+	for len(lines()) < entries {
+		msgs := x.slack.Messages(cAudit)
+		last := ""
+		if len(msgs) > 0 {
+			last = msgs[len(msgs)-1].TS
+		}
+		x.wait(t, "more audit lines", func(m slacksim.Message) bool { return m.Channel == cAudit && m.TS > last })
+	}
+	for l, n := range lines() {
+		if n > 1 {
+			t.Errorf("posted %d times: %s", n, l)
+		}
+	}
+	msgs := len(x.slack.Messages(cAudit))
+	if msgs*3 > entries {
+		t.Errorf("%d audit channel messages for %d entries: not batched", msgs, entries)
+	}
+	posted := 0
+	for _, m := range x.slack.AllMessages() {
+		if m.Source == "chat.postMessage" {
+			posted++
+		}
+	}
+	t.Logf("%d audit entries in %d messages; %d messages posted in all, %d posts refused with 429 and retried after Retry-After",
+		entries, msgs, posted, x.slack.Calls("chat.postMessage")-posted)
 }

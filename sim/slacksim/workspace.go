@@ -325,6 +325,14 @@ func (w *Workspace) RateLimit(method string, n int, retryAfter time.Duration) {
 	w.limits[method] = &rateLimit{remaining: n, retryAfter: retryAfter}
 }
 
+// LimitChannelPosts sets Options.ChannelPosts from now on (a zero PostLimit lifts it).
+func (w *Workspace) LimitChannelPosts(l PostLimit) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.opts.ChannelPosts = l
+	w.buckets = map[string]*bucket{}
+}
+
 // Calls returns how many times a Web API method was called (answered or not).
 func (w *Workspace) Calls(method string) int {
 	w.mu.Lock()
