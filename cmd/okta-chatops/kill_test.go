@@ -85,7 +85,8 @@ func TestServeKilledWithProvisioningOff(t *testing.T) {
 	// Hold the unassign: replica A is then mid-run with provisioning off.
 	hold := make(chan struct{})
 	defer close(hold)
-	remove := x.okta.Org.Inject(oktasim.Fault{Method: "DELETE", Hold: hold, Count: 1})
+	held := make(chan struct{}, 1)
+	remove := x.okta.Org.Inject(oktasim.Fault{Method: "DELETE", Hold: hold, Count: 1, Matched: held})
 	defer remove()
 	if _, err := x.slack.Click(ctx, uApprover, cOps, req.TS, "approve_run", runID); err != nil {
 		t.Fatal(err)
@@ -93,6 +94,12 @@ func TestServeKilledWithProvisioningOff(t *testing.T) {
 	x.wait(t, "replica A starting the unassign", func(m slacksim.Message) bool {
 		return m.ThreadTS == req.TS && m.Contains("Started step 3/5")
 	})
+	// The step's message goes out before its DELETE does: wait until the org holds it.
+	select {
+	case <-held:
+	case <-time.After(10 * time.Second):
+		t.Fatal("replica A's DELETE never reached the org")
+	}
 	if off, _ := x.okta.Org.Provisioning(zoom); off == before {
 		t.Fatal("provisioning is not off at the unassign")
 	}
