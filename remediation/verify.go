@@ -50,7 +50,7 @@ func (e *Engine) verify(ctx context.Context, runID string) error {
 	} else {
 		r.State = StateFailed
 		r.Error = "not verified within " + e.opts.VerifyTimeout.String() + ": " + why
-		r.Outcome = Tf("Every step ran, but the fix could not be verified: %s", "すべての手順を実行しましたが、解消を確認できませんでした: %s", why)
+		r.Outcome = Tf("Every step ran, but the fix could not be verified: %s.", "すべての手順を実行しましたが、解消を確認できませんでした: %s。", why)
 		if r.Plan == PlanReassign {
 			r.Outcome.EN += " Next, try resetting the External ID with provisioning paused (reset_external_id)."
 			r.Outcome.JA += " 次は、プロビジョニングを一時停止して外部ID をリセットする対処(reset_external_id)を試してください。"
