@@ -84,7 +84,7 @@ type UseCasesConfig struct {
 	// People finds members by email and back (the affected user, the requester's
 	// manager); nil: neither is looked up.
 	People People
-	// Channels is OKTA_CHATOPS_CHANNELS: where commands are answered and approval
+	// Channels are the allowed channels: where commands are answered and approval
 	// requests posted (empty: anywhere). Direct messages always work.
 	Channels []string
 	// KeepFor is how long a diagnosis shown is kept for a click on its fixes (default
