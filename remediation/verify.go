@@ -9,7 +9,7 @@ import (
 )
 
 // This file answers "did the fix work": verification reads Okta (and the SaaS) afresh
-// until the fix holds or VERIFY_TIMEOUT passes.
+// until the fix holds or the verification timeout passes.
 
 func (e *Engine) startVerify(ctx context.Context, r *Run) error {
 	r.State = StateVerifying
@@ -22,7 +22,7 @@ func (e *Engine) startVerify(ctx context.Context, r *Run) error {
 }
 
 // verify checks once whether the fix took effect (reading Okta afresh), ends the run
-// when it did or when VERIFY_TIMEOUT passed, and otherwise polls again later.
+// when it did or when the verification timeout passed, and otherwise polls again later.
 func (e *Engine) verify(ctx context.Context, runID string) error {
 	r, err := e.store.GetRun(ctx, runID)
 	if err != nil {
