@@ -746,7 +746,7 @@ func (e *Engine) restoreBatch(ctx context.Context, r *Run) (bool, error) {
 }
 
 // verifyBatch reads the batch's changed users afresh until each is verified or
-// VERIFY_TIMEOUT passes, then closes the batch.
+// the verification timeout passes, then closes the batch.
 func (e *Engine) verifyBatch(ctx context.Context, r *Run) (bool, error) {
 	b := r.Bulk
 	now := e.now()

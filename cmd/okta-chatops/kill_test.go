@@ -85,7 +85,8 @@ func TestServeKilledWithProvisioningOff(t *testing.T) {
 	// Hold the unassign: replica A is then mid-run with provisioning off.
 	hold := make(chan struct{})
 	defer close(hold)
-	remove := x.okta.Org.Inject(oktasim.Fault{Method: "DELETE", Hold: hold, Count: 1})
+	held := make(chan struct{}, 1)
+	remove := x.okta.Org.Inject(oktasim.Fault{Method: "DELETE", Hold: hold, Count: 1, Matched: held})
 	defer remove()
 	if _, err := x.slack.Click(ctx, uApprover, cOps, req.TS, "approve_run", runID); err != nil {
 		t.Fatal(err)
@@ -93,15 +94,12 @@ func TestServeKilledWithProvisioningOff(t *testing.T) {
 	x.wait(t, "replica A starting the unassign", func(m slacksim.Message) bool {
 		return m.ThreadTS == req.TS && m.Contains("Started step 3/5")
 	})
-	// The thread line is posted before the DELETE is sent: wait for the DELETE to be
-	// held, or a loaded machine kills A before it and B's DELETE is the one held.
-	held := time.NewTicker(5 * time.Millisecond)
-	for deadline := time.Now().Add(10 * time.Second); !heldDelete(x.okta.Org); <-held.C {
-		if time.Now().After(deadline) {
-			t.Fatal("replica A's DELETE never reached the simulated org")
-		}
+	// The step's message goes out before its DELETE does: wait until the org holds it.
+	select {
+	case <-held:
+	case <-time.After(10 * time.Second):
+		t.Fatal("replica A's DELETE never reached the org")
 	}
-	held.Stop()
 	if off, _ := x.okta.Org.Provisioning(zoom); off == before {
 		t.Fatal("provisioning is not off at the unassign")
 	}
@@ -155,14 +153,4 @@ func TestServeKilledWithProvisioningOff(t *testing.T) {
 	x.wait(t, "replica B finishing the run", func(m slacksim.Message) bool {
 		return m.ThreadTS == req.TS && m.Contains("Fixed and verified")
 	})
-}
-
-// heldDelete reports whether a DELETE reached the org (the fault holds it unanswered).
-func heldDelete(org *oktasim.Org) bool {
-	for _, q := range org.Requests() {
-		if q.Method == "DELETE" {
-			return true
-		}
-	}
-	return false
 }
