@@ -179,6 +179,9 @@ func diagnosisBlocks(d remediation.Diagnosis, requester, cc string, view diagnos
 func requestBlocks(r *remediation.Run, risk remediation.Risk, l remediation.Locale) (string, []slack.Block) {
 	header := msgRequestHeader(r).In(l)
 	blocks := []slack.Block{section(header), contextBlock(msgRequestMeta(r, risk).In(l))}
+	if r.AppWide {
+		blocks = append(blocks, section(msgAppWideRetry(r).In(l)))
+	}
 	// The dry run, split over sections of at most 3000 characters.
 	var cur strings.Builder
 	cur.WriteString(msgDryRunHeader().In(l))

@@ -226,6 +226,7 @@ type handlerRig struct {
 	uc      *fakeUseCases
 	store   *fakeStore
 	metrics *fakeMetrics
+	bot     *Bot
 }
 
 func newHandlerRig(t *testing.T) *handlerRig {
@@ -250,6 +251,7 @@ func newHandlerRig(t *testing.T) *handlerRig {
 	r.api = slack.New(hBotToken, slack.OptionAppLevelToken(hAppToken), slack.OptionAPIURL(srv.URL+"/api/"))
 	b := New(Config{Locale: remediation.EN, NotifyUser: true, UserLimit: 3, Metrics: r.metrics}, r.api, r.uc, r.store,
 		directory{hRequester: "helpdesk@example.com", hApprover: "manager@example.com", hAlice: "alice@example.com"})
+	r.bot = b
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- b.Run(ctx) }()

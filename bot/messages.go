@@ -91,6 +91,14 @@ func msgRequestMeta(r *remediation.Run, risk remediation.Risk) text {
 		mention(r.Requester), msgRisk(risk), mentions(r.Approvers), r.Quorum, slackDate(r.ExpiresAt))
 }
 
+// msgAppWideRetry says, on the request of an app-wide cause, that the retry is no fix
+// by itself.
+func msgAppWideRetry(r *remediation.Run) text {
+	return tf(":warning: Every user of %s is affected. Re-assigning %s helps only once the integration is fixed: do the manual steps first (each is confirmed with Done), and retry the other affected users afterwards.",
+		":warning: %s のすべてのユーザーが影響を受けています。%s の再割り当ては、連携を修正した後でなければ効果がありません。先に手動の手順を実施し(各手順は [完了] で確認します)、その後で影響を受けた他のユーザーも再試行してください。",
+		esc(r.Target.AppLabel), esc(r.Target.UserLogin))
+}
+
 func msgDryRunHeader() text {
 	return t("*Steps and the exact API calls (dry run):*", "*手順と実行される API 呼び出し(ドライラン):*")
 }

@@ -134,7 +134,7 @@ func (e *Engine) advance(ctx context.Context, runID string) error {
 	}
 	// Runs on one app take turns: from the snapshot to the restore of provisioning only
 	// one run works on the app, so no run snapshots another's pause.
-	if !r.Compensating && !r.CancelRequested && r.Cursor < len(r.Steps) && !r.pastRestore() {
+	if !r.Compensating && !r.CancelRequested && r.Cursor < len(r.Steps) && !r.pastRestore() && !r.inRunbook() {
 		ok, err := e.takePause(ctx, &r)
 		if err != nil || !ok {
 			if errors.Is(err, errLostLease) {
@@ -258,7 +258,7 @@ func (e *Engine) stepOne(ctx context.Context, r *Run, defs map[StepKind]stepDef)
 	if def.manual {
 		s.Status, s.StartedAt, s.AssignedTo = StepWaiting, &now, r.Requester
 		ev := e.stepEvent(r, AuditStepWaiting, i)
-		ev.Detail = "asked " + r.Requester + ": " + def.instructions(r).EN
+		ev.Detail = "asked " + r.Requester + ": " + r.instructions(i, def).EN
 		return true, e.save(ctx, r, ev)
 	}
 	resume := s.Status == StepRunning || s.Attempts > 0
