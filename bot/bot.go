@@ -40,6 +40,7 @@ type UseCases interface {
 	Reject(ctx context.Context, c remediation.Caller, runID, reason string) (remediation.Run, error)
 	Cancel(ctx context.Context, c remediation.Caller, runID, reason string) (remediation.Run, error)
 	Confirm(ctx context.Context, c remediation.Caller, runID string, step int) (remediation.Run, error)
+	MarkHandled(ctx context.Context, c remediation.Caller, runID, note string) (remediation.Run, error)
 	Status(ctx context.Context, c remediation.Caller, runID string) ([]remediation.Run, error)
 	Audit(ctx context.Context, c remediation.Caller, q remediation.AuditQuery) ([]remediation.AuditEntry, error)
 	Risk(p remediation.PlanID) remediation.Risk

@@ -257,6 +257,11 @@ func (b *Bot) handleInteraction(ctx context.Context, cb slack.InteractionCallbac
 			if v, err = DecodeStepValue(a.Value); err == nil {
 				_, err = b.uc.Confirm(ctx, c, v.RunID, v.Step)
 			}
+		case ActionMarkHandled:
+			var v RunValue
+			if v, err = DecodeRunValue(a.ActionID, a.Value); err == nil {
+				_, err = b.uc.MarkHandled(ctx, c, v.RunID, markHandledNote)
+			}
 		default:
 			continue
 		}

@@ -281,3 +281,15 @@ func msgStoreDown() text {
 	return t(":warning: The bot's store is unavailable; nothing was changed. Please try again in a moment.",
 		":warning: ボットのデータストアに接続できないため、何も変更していません。しばらくしてから再度お試しください。")
 }
+
+func msgMarkHandled() text {
+	return t("Mark handled (done by hand)", "対応済みにする(手動で対応済み)")
+}
+
+func msgMarkHandledWho() text {
+	return t("Only an approver can mark it handled, once the settings above are back as they were; the bot then stops retrying.",
+		"上記の設定を手動で元に戻した後、承認者のみが対応済みにできます。対応済みにすると、ボットは再試行を止めます。")
+}
+
+// markHandledNote is the audit trail's note of a run marked handled in Slack.
+const markHandledNote = "marked handled in Slack"

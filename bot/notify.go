@@ -74,15 +74,15 @@ func (b *Bot) postNote(ctx context.Context, n note) {
 // leaves for people to put right (remediation.Run.Alert). It comes from the engine's
 // memory: it does not need the store, which may be what failed.
 func (b *Bot) postAlert(ctx context.Context, r *remediation.Run) {
-	line := shorten(":rotating_light: "+r.Alert.In(b.cfg.Locale)+" ("+r.ID+")", maxMessageText)
+	line, blocks := alertBlocks(r, b.cfg.Locale)
 	if r.Origin.Channel != "" && r.Origin.ThreadTS != "" {
-		if _, _, err := b.api.PostMessageContext(ctx, r.Origin.Channel, slack.MsgOptionText(line, false),
+		if _, _, err := b.api.PostMessageContext(ctx, r.Origin.Channel, slack.MsgOptionText(line, false), slack.MsgOptionBlocks(blocks...),
 			slack.MsgOptionTS(r.Origin.ThreadTS), slack.MsgOptionBroadcast()); err != nil {
 			b.log.WarnContext(ctx, "posting an alert in the run's thread", "run_id", r.ID, "err", err)
 		}
 	}
 	if b.cfg.AuditChannel != "" {
-		if _, _, err := b.api.PostMessageContext(ctx, b.cfg.AuditChannel, slack.MsgOptionText(line, false)); err != nil {
+		if _, _, err := b.api.PostMessageContext(ctx, b.cfg.AuditChannel, slack.MsgOptionText(line, false), slack.MsgOptionBlocks(blocks...)); err != nil {
 			b.log.WarnContext(ctx, "posting an alert in the audit channel", "run_id", r.ID, "err", err)
 		}
 	}
