@@ -170,6 +170,15 @@ func msgProgress(r *remediation.Run, ev remediation.AuditEvent) text {
 		}
 		return tf(":raising_hand: %s, please do %s: %s", ":raising_hand: %s さん、次の手順を手作業で実施してください。%s: %s",
 			mention(s.AssignedTo), step, remediation.DryRun(r)[ev.Step-1].Instructions)
+	case remediation.AuditReminded:
+		if ev.Step >= 1 && ev.Step <= len(r.Steps) {
+			asked := ev
+			asked.Type = remediation.AuditStepWaiting
+			return tf(":bell: Reminder, still waiting: %s", ":bell: リマインダー(まだ完了していません): %s", msgProgress(r, asked))
+		}
+		return tf(":bell: Reminder: this request still waits for approval by %s (%d needed); it expires %s.",
+			":bell: リマインダー: この依頼はまだ承認されていません。承認者: %s(%d 名必要)。期限: %s。",
+			mentions(r.Approvers), r.Quorum, slackDate(r.ExpiresAt))
 	case remediation.AuditConfirmed:
 		return tf(":ok_hand: %s confirmed %s", ":ok_hand: %s が確認: %s", mention(ev.Actor), step)
 	case remediation.AuditCompensated:

@@ -46,7 +46,7 @@ func (b *Bot) postNote(ctx context.Context, n note) {
 	ctx = logctx.With(ctx, "run_id", r.ID, "okta_user_id", r.Target.UserID, "slack_user_id", r.Requester)
 	log := b.log.With("event", ev.Type)
 	var opts []slack.MsgOption
-	if ev.Type == remediation.AuditStepWaiting {
+	if ev.Type == remediation.AuditStepWaiting || (ev.Type == remediation.AuditReminded && ev.Step > 0) {
 		fallback, blocks := manualStepBlocks(r, ev, l)
 		opts = []slack.MsgOption{slack.MsgOptionText(fallback, false), slack.MsgOptionBlocks(blocks...)}
 	} else if line := msgProgress(r, ev); !line.IsZero() {

@@ -259,7 +259,11 @@ func (e *Engine) stepOne(ctx context.Context, r *Run, defs map[StepKind]stepDef)
 		s.Status, s.StartedAt, s.AssignedTo = StepWaiting, &now, r.Requester
 		ev := e.stepEvent(r, AuditStepWaiting, i)
 		ev.Detail = "asked " + r.Requester + ": " + r.instructions(i, def).EN
-		return true, e.save(ctx, r, ev)
+		if err := e.save(ctx, r, ev); err != nil {
+			return true, err
+		}
+		e.scheduleReminder(ctx, r, TaskRemindStep)
+		return true, nil
 	}
 	resume := s.Status == StepRunning || s.Attempts > 0
 	s.Status, s.StartedAt = StepRunning, &now
@@ -383,7 +387,11 @@ func (e *Engine) compensateOne(ctx context.Context, r *Run, defs map[StepKind]st
 		s.Status, s.StartedAt, s.AssignedTo, s.ConfirmedBy = StepUndoWaiting, &now, r.Requester, ""
 		ev := e.stepEvent(r, AuditStepWaiting, i)
 		ev.Detail = "asked " + r.Requester + " to undo: " + manualProvisioning(r, true).EN
-		return true, e.save(ctx, r, ev)
+		if err := e.save(ctx, r, ev); err != nil {
+			return true, err
+		}
+		e.scheduleReminder(ctx, r, TaskRemindStep)
+		return true, nil
 	}
 	if undo && def.undo != nil {
 		if err := def.undo(ctx, e.env, r); err != nil {
@@ -517,6 +525,7 @@ func (e *Engine) replan(ctx context.Context, r *Run, why error) error {
 		return errLostLease
 	}
 	e.notify(ctx, *r, ev)
+	e.scheduleReminder(ctx, r, TaskRemindApproval)
 	return e.sched.Schedule(ctx, Task{Kind: TaskExpire, RunID: r.ID, Due: r.ExpiresAt})
 }
 

@@ -87,6 +87,7 @@ func (e *Engine) Propose(ctx context.Context, req ProposeRequest) (Run, error) {
 		// The sweep expires runs the scheduler lost; the run itself is saved.
 		e.log.WarnContext(ctx, "scheduling expiry", "run_id", r.ID, "err", err)
 	}
+	e.scheduleReminder(ctx, &r, TaskRemindApproval)
 	return r, nil
 }
 

@@ -159,6 +159,8 @@ type Run struct {
 	// retrying may not cure (a revoked token): the run stays open, retried with
 	// back-off until it works or a person marks it handled (Engine.MarkHandled).
 	OwedSince time.Time `json:"owed_since,omitzero"`
+	// RemindedAt is when the people the run waits for were last reminded (remind.go).
+	RemindedAt time.Time `json:"reminded_at,omitzero"`
 	// Alert is the loud message of a run that needs people: what is left off or
 	// unassigned and how to put it back by hand.
 	Alert          Text      `json:"alert,omitzero"`

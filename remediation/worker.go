@@ -32,6 +32,9 @@ func (e *Engine) Handle(ctx context.Context, t Task) error {
 	case TaskExpire:
 		e.expire(ctx, t.RunID)
 		return nil
+	case TaskRemindApproval, TaskRemindStep:
+		e.remind(ctx, t.RunID, t.Kind)
+		return nil
 	}
 	return fmt.Errorf("unknown task kind %q", t.Kind)
 }
