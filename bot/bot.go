@@ -142,10 +142,12 @@ type job struct {
 	action     *slack.InteractionCallback
 }
 
-// note is a run change the engine reported, waiting to be posted.
+// note is a run change the engine reported, waiting to be posted; or, with say set, a
+// line to post.
 type note struct {
 	run remediation.Run
 	ev  remediation.AuditEvent
+	say *say
 }
 
 // New builds the bot. api must be configured with the app-level token for Socket Mode.

@@ -50,6 +50,7 @@ func (b *Bot) handleSlash(ctx context.Context, sc slack.SlashCommand) {
 		return
 	}
 	c := caller(sc.UserID, sc.ChannelID, l)
+	ctx = b.waitSaid(ctx, sc.ChannelID, sc.UserID, sc.ResponseURL, l)
 	if err := b.uc.Admit(ctx, c, sc.Command); err != nil {
 		b.cfg.Metrics.Command(name, OutcomeRefused)
 		b.answer(ctx, sc, b.errText(err, l))
@@ -228,6 +229,7 @@ func (b *Bot) handleInteraction(ctx context.Context, cb slack.InteractionCallbac
 		channel = cb.Container.ChannelID
 	}
 	c := caller(user, channel, l)
+	ctx = b.waitSaid(ctx, channel, user, "", l)
 	for _, a := range cb.ActionCallback.BlockActions {
 		var err error
 		switch a.ActionID {

@@ -45,6 +45,9 @@ type fakeUseCases struct {
 	runs     []remediation.Run
 	entries  []remediation.AuditEntry
 	proposal remediation.Proposal
+	// rateWait, when set, makes Diagnose wait (twice) for an Okta budget, as the Okta
+	// adapter reports it.
+	rateWait time.Duration
 }
 
 func (f *fakeUseCases) record(c remediation.Caller, method string, args ...any) error {
@@ -72,9 +75,13 @@ func (f *fakeUseCases) Admit(_ context.Context, c remediation.Caller, what strin
 	return f.refuse[c.ID]
 }
 
-func (f *fakeUseCases) Diagnose(_ context.Context, c remediation.Caller, userQuery, appQuery string) (remediation.Diagnosis, error) {
+func (f *fakeUseCases) Diagnose(ctx context.Context, c remediation.Caller, userQuery, appQuery string) (remediation.Diagnosis, error) {
 	if err := f.record(c, "Diagnose", c.ID, userQuery, appQuery); err != nil {
 		return remediation.Diagnosis{}, err
+	}
+	if f.rateWait > 0 {
+		remediation.SayRateWait(ctx, "apps", f.rateWait)
+		remediation.SayRateWait(ctx, "logs", f.rateWait)
 	}
 	return f.diag, nil
 }

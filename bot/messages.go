@@ -302,3 +302,15 @@ func msgMarkHandledWho() text {
 
 // markHandledNote is the audit trail's note of a run marked handled in Slack.
 const markHandledNote = "marked handled in Slack"
+
+// msgRateWait says that an Okta call waits for its rate budget rather than be refused.
+func msgRateWait(bucket string, wait time.Duration) text {
+	api := t("Okta API", "Okta API")
+	switch bucket {
+	case "apps", "logs", "users":
+		api = tf("Okta's /api/v1/%s", "Okta の /api/v1/%s", bucket)
+	}
+	s := max(int(wait.Round(time.Second)/time.Second), 1)
+	return tf(":hourglass_flowing_sand: Nearly all of the rate limit of %s (shared by every replica of the bot) is used, so the next call waits about %d s rather than be refused. Nothing is wrong; it goes on by itself.",
+		":hourglass_flowing_sand: %s のレート制限(ボットの全レプリカで共有)の残りがわずかなため、拒否されないよう次の呼び出しまで約 %d 秒待機しています。問題はありません。このまま自動的に続行します。", api, s)
+}

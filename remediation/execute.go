@@ -102,6 +102,7 @@ func (e *Engine) advance(ctx context.Context, runID string) error {
 		return fmt.Errorf("run %s: %w", runID, err)
 	}
 	ctx = logctx.With(ctx, "okta_user_id", r.Target.UserID, "slack_user_id", r.Requester)
+	ctx = e.runWaits(ctx, &r)
 	now := e.now()
 	switch {
 	case r.State == StateVerifying:

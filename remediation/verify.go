@@ -33,6 +33,7 @@ func (e *Engine) verify(ctx context.Context, runID string) error {
 		return nil
 	}
 	ctx = logctx.With(ctx, "okta_user_id", r.Target.UserID, "slack_user_id", r.Requester)
+	ctx = e.runWaits(ctx, &r)
 	ok, why, err := e.verified(ctx, &r)
 	now := e.now()
 	switch {
