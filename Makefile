@@ -24,4 +24,6 @@ demo:
 
 ## bench: the benchmarks whose figures are in docs/benchmarks.md
 bench:
-	$(GO) test -run '^$$' -bench . -benchtime 20x ./integration/
+	$(GO) test -run '^$$' -bench 'BenchmarkDiagnose$$|ProvisioningOffWindow' -benchtime 20x ./integration/
+	$(GO) test -run '^$$' -bench DiagnoseAtScale -benchtime 5x ./integration/
+	$(GO) test -run '^$$' -bench ConcurrentDiagnoses -benchtime 1x ./integration/

@@ -31,7 +31,7 @@ func BenchmarkDiagnose(b *testing.B) {
 			defer remove()
 			d := &remediation.Diagnoser{Okta: w.okta}
 			ctx := context.Background()
-			if _, err := d.Diagnose(ctx, sc.UserLogin, app); err != nil { // warms the app cache
+			if _, err := d.Diagnose(ctx, sc.UserLogin, app); err != nil { // warms the connections
 				b.Fatal(err)
 			}
 			var calls, seq int

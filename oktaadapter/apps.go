@@ -28,10 +28,11 @@ func looksLikeAppID(q string) bool {
 	return true
 }
 
-// FindApp resolves an app ID (0oa…), label or catalogue name. Labels and names match
-// case-insensitively and exactly, over the app list cached for AppCacheTTL; a label
-// match wins over a name match ("slack" names every Slack instance). Several matches
-// give remediation.ErrAmbiguous naming them.
+// FindApp resolves an app ID (0oa…), label or catalogue name without listing every
+// app: GET /api/v1/apps?q=… (Okta's prefix match on name and label) narrows the org's
+// apps to a few candidates, then the label must match exactly (case-insensitively),
+// or failing that the name ("slack" names every Slack instance). Several exact
+// matches give a *remediation.AmbiguousError naming them.
 func (c *Client) FindApp(ctx context.Context, q string) (remediation.App, error) {
 	const op = "FindApp"
 	q = strings.TrimSpace(q)
@@ -57,7 +58,7 @@ func (c *Client) FindApp(ctx context.Context, q string) (remediation.App, error)
 		// Not an ID after all: it may still be a label.
 	}
 
-	apps, err := c.listApps(ctx)
+	apps, err := c.searchApps(ctx, q)
 	if err != nil {
 		return remediation.App{}, err
 	}
@@ -74,37 +75,36 @@ func (c *Client) FindApp(ctx context.Context, q string) (remediation.App, error)
 		case len(m) == 1:
 			return m[0], nil
 		case len(m) > 1:
-			names := make([]string, 0, len(m))
+			amb := &remediation.AmbiguousError{What: remediation.T("app", "アプリ"), Query: q}
 			for i, a := range m {
 				if i == maxListed {
-					names = append(names, fmt.Sprintf("and %d more", len(m)-maxListed))
+					amb.More = len(m) - maxListed
 					break
 				}
-				names = append(names, fmt.Sprintf("%q (%s, %s)", a.Label, a.Name, a.ID))
+				amb.Candidates = append(amb.Candidates, fmt.Sprintf("%q (%s, %s)", a.Label, a.Name, a.ID))
 			}
-			return remediation.App{}, fmt.Errorf("%q matches %d Okta apps: %s: %w", q, len(m), strings.Join(names, ", "), remediation.ErrAmbiguous)
+			return remediation.App{}, amb
 		}
 	}
 	return remediation.App{}, &remediation.RemoteError{Kind: remediation.ErrNotFound, Op: op, Summary: fmt.Sprintf("no Okta app with ID, label or name %q", q)}
 }
 
-// listApps returns every app, reusing the last list for AppCacheTTL: a diagnosis
-// resolves one app per command, and the apps bucket is Okta's smallest (100/min).
-func (c *Client) listApps(ctx context.Context) ([]remediation.App, error) {
-	now := c.cfg.Clock()
-	if c.cfg.AppCacheTTL > 0 {
-		c.appsMu.Lock()
-		apps, fetched := c.apps, c.appsFetched
-		c.appsMu.Unlock()
-		if apps != nil && now.Sub(fetched) < c.cfg.AppCacheTTL && !now.Before(fetched) {
-			return apps, nil
-		}
-	}
-	const op = "GET /api/v1/apps"
+// maxAppSearchPages bounds the pages of one app search: a prefix shared by more than
+// a thousand apps is not a name anyone types to pick one.
+const maxAppSearchPages = 5
+
+// searchApps lists the apps whose name or label starts with q (GET /api/v1/apps?q=).
+func (c *Client) searchApps(ctx context.Context, q string) ([]remediation.App, error) {
+	const op = "GET /api/v1/apps?q"
+	qs := url.Values{}
+	qs.Set("q", q)
+	qs.Set("limit", "200")
+	path := "/api/v1/apps?" + qs.Encode()
 	apps := []remediation.App{}
+	n := 0
 	err := pages(ctx, c, op, func(ctx context.Context) ([]*okta.Application, *okta.Response, error) {
 		var page []*okta.Application
-		resp, err := c.sdkList(ctx, "/api/v1/apps"+query.NewQueryParams(query.WithLimit(200)).String(), &page)
+		resp, err := c.sdkList(ctx, path, &page)
 		return page, resp, err
 	}, func(page []*okta.Application) bool {
 		for _, a := range page {
@@ -112,15 +112,11 @@ func (c *Client) listApps(ctx context.Context) ([]remediation.App, error) {
 				apps = append(apps, mapApp(a))
 			}
 		}
-		return true
+		n++
+		return n < maxAppSearchPages
 	})
 	if err != nil {
 		return nil, err
-	}
-	if c.cfg.AppCacheTTL > 0 {
-		c.appsMu.Lock()
-		c.apps, c.appsFetched = apps, now
-		c.appsMu.Unlock()
 	}
 	return apps, nil
 }

@@ -28,9 +28,9 @@ type Client struct {
 	// logPageSize overrides the System Log page size (tests exercise paging with it).
 	logPageSize int
 
-	appsMu      sync.Mutex
-	apps        []remediation.App
-	appsFetched time.Time
+	rulesMu sync.Mutex
+	rules   []remediation.GroupRule // the last group rule list, read at rulesAt
+	rulesAt time.Time
 }
 
 // New validates cfg and builds the SDK client. It makes no request.
@@ -42,7 +42,7 @@ func New(ctx context.Context, cfg Config) (*Client, error) {
 	if err := checkSDKEnv(); err != nil {
 		return nil, err
 	}
-	lim := newLimiter(cfg.RateLimitHeadroom, cfg.Clock, cfg.Sleep, cfg.Logger)
+	lim := newLimiter(cfg)
 
 	// A copy, so the caller's client keeps its own transport.
 	var hc http.Client
@@ -92,10 +92,12 @@ func (c *Client) RateLimit() RateLimitState { return c.limiter.state() }
 // wait for Okta's one-minute window would otherwise use the timeout up. The transport
 // paces again for what this cannot see (the SDK's 429 retries, token requests).
 func (c *Client) do(ctx context.Context, op string, fn func(ctx context.Context) (*okta.Response, error)) (*okta.Response, error) {
-	if err := c.limiter.wait(ctx, bucketOfOp(op)); err != nil {
+	bucket := bucketOfOp(op)
+	if err := c.limiter.wait(ctx, bucket); err != nil {
 		return nil, translate(ctx, op, nil, nil, err)
 	}
 	rctx, ci := withCallInfo(ctx)
+	ci.prepaid = bucket
 	if c.cfg.RequestTimeout > 0 {
 		var cancel context.CancelFunc
 		rctx, cancel = context.WithTimeout(rctx, c.cfg.RequestTimeout)

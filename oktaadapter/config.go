@@ -24,7 +24,6 @@ const (
 	DefaultRequestTimeout = 30 * time.Second
 	DefaultMaxRetries     = 2
 	DefaultMaxBackoff     = 30 * time.Second
-	DefaultAppCacheTTL    = 60 * time.Second
 	DefaultHeadroom       = 0.10
 )
 
@@ -62,9 +61,6 @@ type Config struct {
 	MaxRetries int
 	// MaxBackoff caps the SDK's wait before a 429 retry (default 30s; whole seconds).
 	MaxBackoff time.Duration
-	// AppCacheTTL is how long the app list used by FindApp is reused (default 60s;
-	// negative disables the cache).
-	AppCacheTTL time.Duration
 	// RateLimitHeadroom is the fraction of a bucket's limit kept in reserve: when the
 	// remaining budget falls under it, requests to that bucket wait for the reset
 	// (default 0.10; negative disables pacing).
@@ -78,6 +74,20 @@ type Config struct {
 	// real sleeps.
 	Sleep  func(ctx context.Context, d time.Duration) error
 	Logger *slog.Logger
+	// GroupRulesTTL is how long the group rule list is reused (default 5m; negative
+	// reads it every time).
+	GroupRulesTTL time.Duration
+	// Budgets, when set, shares Okta's rate budgets with the other replicas (storage's
+	// Redis budgets): each request takes one unit of its bucket first, and waits for
+	// the reset when that would eat into the headroom. Without it, each process paces
+	// on the headers it saw itself.
+	Budgets BudgetStore
+	// OnRateWait, when set, hears of each pacing wait of at least LongRateWait before it
+	// starts, with the waiting call's ctx, so the caller can say that it waits (in
+	// Slack, for example). It must return quickly.
+	OnRateWait func(ctx context.Context, bucket string, wait time.Duration)
+	// LongRateWait is the shortest wait OnRateWait hears of (default 5s).
+	LongRateWait time.Duration
 	// Observe, when set, hears of every Okta call: its operation (a path template such
 	// as "GET /api/v1/apps/{appId}/users/{userId}"), the HTTP status (0 when there was
 	// no answer) and how long it took. For metrics.
@@ -161,14 +171,17 @@ func (cfg Config) normalize() (Config, string, error) {
 	} else if cfg.MaxBackoff < 0 {
 		cfg.MaxBackoff = 0
 	}
-	if cfg.AppCacheTTL == 0 {
-		cfg.AppCacheTTL = DefaultAppCacheTTL
-	}
 	if cfg.RateLimitHeadroom == 0 {
 		cfg.RateLimitHeadroom = DefaultHeadroom
 	}
 	if cfg.RateLimitHeadroom >= 1 {
 		return cfg, "", errors.New("oktaadapter: RateLimitHeadroom must be below 1")
+	}
+	if cfg.GroupRulesTTL == 0 {
+		cfg.GroupRulesTTL = 5 * time.Minute
+	}
+	if cfg.LongRateWait <= 0 {
+		cfg.LongRateWait = 5 * time.Second
 	}
 	if cfg.Clock == nil {
 		cfg.Clock = time.Now

@@ -12,5 +12,7 @@
 //   - translating every failure at the boundary into a *remediation.RemoteError whose
 //     Kind is a domain sentinel, keeping the HTTP status, Okta error code and summary and
 //     the X-Okta-Request-Id for the audit trail, never a token;
-//   - per-process rate-limit pacing from the X-Rate-Limit-* headers, per bucket.
+//   - rate-limit pacing per bucket from the X-Rate-Limit-* headers: on budgets shared
+//     by every replica through a BudgetStore (storage's Redis budgets) when one is
+//     given, else per process; a long wait is announced through Config.OnRateWait.
 package oktaadapter

@@ -76,22 +76,53 @@ func (c *Client) SystemLog(ctx context.Context, q remediation.LogQuery) ([]remed
 	return out, nil
 }
 
-// logFilter builds the filter expression; every value is quoted and escaped.
+// logFilter builds the filter expression; every value is quoted and escaped. Each
+// alternative is (target.id eq … and (eventType sw … or …)); alternatives are joined
+// with "or" in parentheses, and the outcome applies to all:
+//
+//	((target.id eq "00u1" and (eventType sw "application.provision" or …))
+//	  or (target.id eq "0oa1" and eventType sw "application.integration.")) and outcome.result eq "FAILURE"
 func logFilter(q remediation.LogQuery) string {
+	alts := []string{logMatch(q.TargetIDs, q.EventTypes)}
+	for _, m := range q.Or {
+		alts = append(alts, logMatch(m.TargetIDs, m.EventTypes))
+	}
+	var nonEmpty []string
+	for _, a := range alts {
+		if a != "" {
+			nonEmpty = append(nonEmpty, a)
+		}
+	}
+	expr := ""
+	if len(nonEmpty) == len(alts) { // an empty alternative matches everything
+		if len(nonEmpty) > 1 {
+			for i, a := range nonEmpty {
+				if strings.Contains(a, " and ") {
+					nonEmpty[i] = "(" + a + ")"
+				}
+			}
+		}
+		expr = or(nonEmpty...)
+	}
+	if q.Outcome != "" {
+		expr = and(expr, "outcome.result eq "+quote(q.Outcome))
+	}
+	return expr
+}
+
+// logMatch is one alternative: every target and one of the event type prefixes.
+func logMatch(targetIDs, eventTypes []string) string {
 	var parts []string
-	for _, id := range q.TargetIDs {
+	for _, id := range targetIDs {
 		parts = append(parts, "target.id eq "+quote(id))
 	}
 	var types []string
-	for _, t := range q.EventTypes {
+	for _, t := range eventTypes {
 		if t != "" {
 			types = append(types, "eventType sw "+quote(t))
 		}
 	}
 	parts = append(parts, or(types...))
-	if q.Outcome != "" {
-		parts = append(parts, "outcome.result eq "+quote(q.Outcome))
-	}
 	return and(parts...)
 }
 

@@ -165,3 +165,23 @@ func TestSystemLogRejectsInvertedWindow(t *testing.T) {
 		t.Error("sent a request")
 	}
 }
+
+func TestLogFilterAlternatives(t *testing.T) {
+	q := remediation.LogQuery{
+		TargetIDs:  []string{"00u1"},
+		EventTypes: []string{"application.provision", "application.user_membership"},
+		Or:         []remediation.LogMatch{{TargetIDs: []string{"0oa1"}, EventTypes: []string{"application.integration."}}},
+		Outcome:    "FAILURE",
+	}
+	want := `((target.id eq "00u1" and (eventType sw "application.provision" or eventType sw "application.user_membership")) or (target.id eq "0oa1" and eventType sw "application.integration.")) and outcome.result eq "FAILURE"`
+	if got := logFilter(q); got != want {
+		t.Errorf("filter\n got %s\nwant %s", got, want)
+	}
+	// An alternative without conditions matches every event: no filter at all.
+	if got := logFilter(remediation.LogQuery{TargetIDs: []string{"00u1"}, Or: []remediation.LogMatch{{}}}); got != "" {
+		t.Errorf("an empty alternative gave %q", got)
+	}
+	if got := logFilter(remediation.LogQuery{EventTypes: []string{"a"}}); got != `eventType sw "a"` {
+		t.Errorf("one type: %q", got)
+	}
+}

@@ -21,6 +21,12 @@ const (
 	BucketOther = "other"
 )
 
+// defaultLimits are Okta's default per-minute budgets (DESIGN §3), assumed for a
+// bucket until Okta's headers say what the org's are, so that replicas starting
+// together do not burst past them. "other" (user types, group rules) takes the
+// smallest, to be safe.
+var defaultLimits = map[string]int{BucketApps: 100, BucketLogs: 120, BucketUsers: 600, BucketOther: 100}
+
 // maxPace caps one pacing wait: Okta's windows are a minute, so a longer wait means a
 // clock or header we should not trust.
 const maxPace = 90 * time.Second
@@ -61,19 +67,36 @@ func bucketFor(path string) string {
 	}
 }
 
-// limiter keeps the budgets of one process. Cross-replica budgets are a later concern.
+// BudgetStore shares Okta's rate budgets between replicas (storage.RedisBudgets).
+// Take reserves one request of bucket at now and returns 0 to go, or how long to wait
+// for the window's reset when going would leave less than headroom × limit (assume is
+// the per-minute limit to assume while Okta has said nothing of the bucket); Observe
+// records what Okta's X-Rate-Limit-* headers said: window is X-Rate-Limit-Reset as
+// sent (it names Okta's window alike for every replica), reset the same instant on
+// the local clock.
+type BudgetStore interface {
+	Take(ctx context.Context, bucket string, now time.Time, assume int, headroom float64) (time.Duration, error)
+	Observe(ctx context.Context, bucket string, limit, remaining int, window int64, reset, now time.Time) error
+}
+
+// limiter paces requests per bucket: on the budgets shared through store when there is
+// one, else on what this process's responses said.
 type limiter struct {
 	headroom float64
 	clock    func() time.Time
 	sleep    func(context.Context, time.Duration) error
 	log      *slog.Logger
+	store    BudgetStore // nil: this process only
+	onWait   func(ctx context.Context, bucket string, wait time.Duration)
+	longWait time.Duration
 
 	mu      sync.Mutex
 	buckets map[string]BucketState
 }
 
-func newLimiter(headroom float64, clock func() time.Time, sleep func(context.Context, time.Duration) error, log *slog.Logger) *limiter {
-	return &limiter{headroom: headroom, clock: clock, sleep: sleep, log: log, buckets: map[string]BucketState{}}
+func newLimiter(cfg Config) *limiter {
+	return &limiter{headroom: cfg.RateLimitHeadroom, clock: cfg.Clock, sleep: cfg.Sleep, log: cfg.Logger,
+		store: cfg.Budgets, onWait: cfg.OnRateWait, longWait: cfg.LongRateWait, buckets: map[string]BucketState{}}
 }
 
 // pacedError says that waiting for the bucket's reset would outlast ctx's deadline, so
@@ -93,6 +116,31 @@ func (l *limiter) wait(ctx context.Context, bucket string) error {
 	if l.headroom < 0 {
 		return nil
 	}
+	if l.store == nil {
+		return l.waitLocal(ctx, bucket)
+	}
+	for {
+		d, err := l.store.Take(ctx, bucket, l.clock(), defaultLimits[bucket], l.headroom)
+		if err != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			// The store is down: pace on what this process saw rather than stop.
+			l.log.WarnContext(ctx, "okta budget store unavailable, pacing on this replica's view",
+				"bucket", bucket, "error", err.Error())
+			return l.waitLocal(ctx, bucket)
+		}
+		if d <= 0 {
+			return nil
+		}
+		if err := l.pause(ctx, bucket, min(d, maxPace), "shared"); err != nil {
+			return err
+		}
+	}
+}
+
+// waitLocal paces on this process's view of the bucket.
+func (l *limiter) waitLocal(ctx context.Context, bucket string) error {
 	l.mu.Lock()
 	st, ok := l.buckets[bucket]
 	now := l.clock()
@@ -103,13 +151,7 @@ func (l *limiter) wait(ctx context.Context, bucket string) error {
 	}
 	d := min(st.Reset.Sub(now), maxPace)
 	l.mu.Unlock()
-	if dl, ok := ctx.Deadline(); ok && time.Until(dl) < d {
-		return &pacedError{bucket: bucket, wait: d}
-	}
-
-	l.log.InfoContext(ctx, "okta rate limit headroom reached, waiting for the reset",
-		"bucket", bucket, "limit", st.Limit, "remaining", st.Remaining, "wait", d.String())
-	if err := l.sleep(ctx, d); err != nil {
+	if err := l.pause(ctx, bucket, d, "local"); err != nil {
 		return err
 	}
 
@@ -124,8 +166,22 @@ func (l *limiter) wait(ctx context.Context, bucket string) error {
 	return nil
 }
 
-// observe records the X-Rate-Limit-* headers of a response.
-func (l *limiter) observe(bucket string, h http.Header) {
+// pause waits d for bucket's reset, or fails at once when that would outlast ctx's
+// deadline; a long wait is announced first.
+func (l *limiter) pause(ctx context.Context, bucket string, d time.Duration, view string) error {
+	if dl, ok := ctx.Deadline(); ok && time.Until(dl) < d {
+		return &pacedError{bucket: bucket, wait: d}
+	}
+	l.log.InfoContext(ctx, "okta rate limit headroom reached, waiting for the reset",
+		"bucket", bucket, "budget", view, "wait", d.String())
+	if l.onWait != nil && d >= l.longWait {
+		l.onWait(ctx, bucket, d)
+	}
+	return l.sleep(ctx, d)
+}
+
+// observe records the X-Rate-Limit-* headers of a response, here and in the store.
+func (l *limiter) observe(ctx context.Context, bucket string, h http.Header) {
 	limit, err1 := strconv.Atoi(h.Get("X-Rate-Limit-Limit"))
 	remaining, err2 := strconv.Atoi(h.Get("X-Rate-Limit-Remaining"))
 	reset, err3 := strconv.ParseInt(h.Get("X-Rate-Limit-Reset"), 10, 64)
@@ -140,8 +196,13 @@ func (l *limiter) observe(bucket string, h http.Header) {
 		resetAt = now.Add(time.Unix(reset, 0).Sub(date))
 	}
 	l.mu.Lock()
-	defer l.mu.Unlock()
 	l.buckets[bucket] = BucketState{Limit: limit, Remaining: remaining, Reset: resetAt, Updated: now}
+	l.mu.Unlock()
+	if l.store != nil {
+		if err := l.store.Observe(ctx, bucket, limit, remaining, reset, resetAt, now); err != nil && ctx.Err() == nil {
+			l.log.WarnContext(ctx, "okta budget not shared", "bucket", bucket, "error", err.Error())
+		}
+	}
 }
 
 func (l *limiter) state() RateLimitState {
@@ -160,6 +221,18 @@ type callInfo struct {
 	mu        sync.Mutex
 	status    int
 	requestID string
+	prepaid   string // the bucket whose budget the call already took for its first request
+}
+
+// takePrepaid reports whether a request of bucket was already paid for (once).
+func (ci *callInfo) takePrepaid(bucket string) bool {
+	ci.mu.Lock()
+	defer ci.mu.Unlock()
+	if ci.prepaid != "" && ci.prepaid == bucket {
+		ci.prepaid = ""
+		return true
+	}
+	return false
 }
 
 type callInfoKey struct{}
@@ -186,19 +259,24 @@ type transport struct {
 
 func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	bucket := bucketFor(req.URL.Path)
-	if err := t.limiter.wait(req.Context(), bucket); err != nil {
-		// RoundTrip must not leave the body unclosed, even when it sends nothing.
-		if req.Body != nil {
-			_ = req.Body.Close()
+	ci, _ := req.Context().Value(callInfoKey{}).(*callInfo)
+	// The adapter call paced its first request already; retries and token requests
+	// are paced here.
+	if ci == nil || !ci.takePrepaid(bucket) {
+		if err := t.limiter.wait(req.Context(), bucket); err != nil {
+			// RoundTrip must not leave the body unclosed, even when it sends nothing.
+			if req.Body != nil {
+				_ = req.Body.Close()
+			}
+			return nil, err
 		}
-		return nil, err
 	}
 	resp, err := t.next.RoundTrip(req)
 	if err != nil {
 		return nil, err
 	}
-	t.limiter.observe(bucket, resp.Header)
-	if ci, ok := req.Context().Value(callInfoKey{}).(*callInfo); ok {
+	t.limiter.observe(req.Context(), bucket, resp.Header)
+	if ci != nil {
 		ci.mu.Lock()
 		ci.status = resp.StatusCode
 		ci.requestID = resp.Header.Get("X-Okta-Request-Id")

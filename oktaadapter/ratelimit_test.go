@@ -5,11 +5,14 @@ import (
 	"errors"
 	"net/http"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/okta-chatops/okta-chatops/remediation"
+	"github.com/okta-chatops/okta-chatops/sim/oktasim"
+	"github.com/okta-chatops/okta-chatops/storage"
 )
 
 func TestBucketFor(t *testing.T) {
@@ -175,5 +178,100 @@ func TestRateLimitWaitIsOutsideTheRequestTimeout(t *testing.T) {
 		bucketOfOp("POST /api/v1/apps/{appId}/users/{userId} scope") != BucketApps ||
 		bucketOfOp("GET /api/v1/logs") != BucketLogs || bucketOfOp("GET /api/v1/meta/types/user") != BucketOther {
 		t.Error("bucketOfOp")
+	}
+}
+
+// TestSharedBudgets: two replicas (clients) sharing one budget store against one org
+// never draw a 429, however many calls they make at once; a long wait is announced.
+func TestSharedBudgets(t *testing.T) {
+	budgets := storage.NewMemoryBudgets()
+	var mu sync.Mutex
+	var waits []time.Duration
+	shared := func(cfg *Config) {
+		cfg.Budgets = budgets
+		cfg.OnRateWait = func(_ context.Context, bucket string, d time.Duration) {
+			mu.Lock()
+			waits = append(waits, d)
+			mu.Unlock()
+		}
+	}
+	// Time runs 120 times faster than real time, for the org and both replicas alike:
+	// a wait for a one-minute window takes half a second.
+	sc := newScaledClock(120)
+	scaled := func(cfg *Config) {
+		shared(cfg)
+		cfg.Clock, cfg.Sleep = sc.Now, sc.Sleep
+	}
+	e := newSimEnv(t, oktasim.Options{Limits: oktasim.Limits{Apps: 20}, Clock: sc.Now}, scaled)
+	cfg := testConfig(e.url, e.ft)
+	cfg.APIToken = simToken
+	scaled(&cfg)
+	second, err := New(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	app, user := e.appID(t, oktasim.LabelZoom), e.userID(t, "alice@example.com")
+	// One call each, so that the budget is known.
+	for _, c := range []*Client{e.c, second} {
+		if _, err := c.GetAppUser(ctx, app, user); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var wg sync.WaitGroup
+	for i := 0; i < 40; i++ {
+		c := e.c
+		if i%2 == 1 {
+			c = second
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if _, err := c.GetAppUser(ctx, app, user); err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	n429 := 0
+	for _, r := range e.org.Requests() {
+		if r.Status == http.StatusTooManyRequests {
+			n429++
+		}
+	}
+	if n429 != 0 {
+		t.Errorf("%d requests drew a 429", n429)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(waits) == 0 {
+		t.Error("no long wait was announced")
+	}
+}
+
+// scaledClock runs faster than real time by a factor, so that tests of one-minute rate
+// windows take a fraction of a second while concurrent waiters still wait together.
+type scaledClock struct {
+	start  time.Time
+	real   time.Time
+	factor float64
+}
+
+func newScaledClock(factor float64) *scaledClock {
+	return &scaledClock{start: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC), real: time.Now(), factor: factor}
+}
+
+func (c *scaledClock) Now() time.Time {
+	return c.start.Add(time.Duration(float64(time.Since(c.real)) * c.factor))
+}
+
+func (c *scaledClock) Sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(time.Duration(float64(d) / c.factor))
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
 	}
 }

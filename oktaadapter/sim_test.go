@@ -131,7 +131,6 @@ func TestSimFindApp(t *testing.T) {
 	if _, err := e.org.AddApp(oktasim.AppSpec{Name: "zoomus", Label: "Zoom Sandbox"}); err != nil {
 		t.Fatal(err)
 	}
-	e.ft.Advance(2 * DefaultAppCacheTTL)
 	if a, err := e.c.FindApp(ctx, "zoomus"); !errors.Is(err, remediation.ErrAmbiguous) || !strings.Contains(err.Error(), "Zoom Sandbox") {
 		t.Errorf("two zoomus apps: %+v %v", a, err)
 	}
@@ -458,6 +457,38 @@ func TestSimDirectoryReads(t *testing.T) {
 	}
 	if ug, err := e.c.ListUserGroups(ctx, e.userID(t, "dave@example.com")); err != nil || slices.ContainsFunc(ug, func(g remediation.Group) bool { return g.ID == r.GroupIDs[0] }) {
 		t.Errorf("the rule ran for dave (custom type): %+v %v", ug, err)
+	}
+}
+
+// Group rules page 200 at a time, one page after the other: the list is reused for
+// GroupRulesTTL, then read again.
+func TestSimGroupRulesPagedAndReused(t *testing.T) {
+	e := newSimEnv(t, oktasim.Options{})
+	if _, err := e.org.Generate(oktasim.BigOrgSpec{Groups: 450}); err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	count := func() int {
+		n := 0
+		for _, r := range e.org.Requests() {
+			if r.Path == "/api/v1/groups/rules" {
+				n++
+			}
+		}
+		return n
+	}
+	for i := 0; i < 2; i++ {
+		rules, err := e.c.ListGroupRules(ctx)
+		if err != nil || len(rules) != 451 {
+			t.Fatalf("%d rules, %v", len(rules), err)
+		}
+	}
+	if n := count(); n != 3 {
+		t.Errorf("%d pages read for two lists, want 3 (451 rules, 200 a page, then reused)", n)
+	}
+	e.ft.Advance(6 * time.Minute)
+	if _, err := e.c.ListGroupRules(ctx); err != nil || count() != 6 {
+		t.Errorf("after the TTL: %d pages, %v", count(), err)
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/okta/okta-sdk-golang/v2/okta"
@@ -149,7 +150,31 @@ func (c *Client) ListUserTypes(ctx context.Context) ([]remediation.UserType, err
 }
 
 // ListGroupRules lists the org's group rules with their expressions and target groups.
+// Okta pages them by 200 at most, one page after the other, so an org of thousands of
+// rules costs a chain of calls: the list is reused for GroupRulesTTL (rules change
+// seldom, and only diagnoses of custom-type users read them).
 func (c *Client) ListGroupRules(ctx context.Context) ([]remediation.GroupRule, error) {
+	if c.cfg.GroupRulesTTL > 0 {
+		c.rulesMu.Lock()
+		rules, at := c.rules, c.rulesAt
+		c.rulesMu.Unlock()
+		if now := c.cfg.Clock(); rules != nil && !now.Before(at) && now.Sub(at) < c.cfg.GroupRulesTTL {
+			return slices.Clone(rules), nil
+		}
+	}
+	rules, err := c.listGroupRules(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if c.cfg.GroupRulesTTL > 0 {
+		c.rulesMu.Lock()
+		c.rules, c.rulesAt = rules, c.cfg.Clock()
+		c.rulesMu.Unlock()
+	}
+	return slices.Clone(rules), nil
+}
+
+func (c *Client) listGroupRules(ctx context.Context) ([]remediation.GroupRule, error) {
 	const op = "GET /api/v1/groups/rules"
 	out := []remediation.GroupRule{}
 	err := pages(ctx, c, op, func(ctx context.Context) ([]*okta.GroupRule, *okta.Response, error) {

@@ -6,7 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
+	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -296,26 +299,41 @@ func appJSON(id, name, label string) map[string]any {
 }
 
 func TestFindApp(t *testing.T) {
-	apps := []any{
+	apps := []map[string]any{
 		appJSON("0oaslack1", "slack", "Slack"),
 		appJSON("0oaslack2", "slack", "Slack Sandbox"),
 		appJSON("0oazoom1", "zoomus", "Zoom"),
-	}
-	page2 := []any{
 		appJSON("0oabox1", "box", "Box"),
 		appJSON("0oabox2", "box", "box"),
 		appJSON("0oaweird", "bookmark", "0oalabel"),
 	}
-	c, rec, ft := newTestClient(t, func(w http.ResponseWriter, r *http.Request) {
+	var listed []string // the q of every app list request
+	var mu sync.Mutex
+	c, rec, _ := newTestClient(t, func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
 		case "/api/v1/apps":
-			if r.URL.Query().Get("after") == "p2" {
-				writeJSON(w, 200, page2)
-				return
+			q := r.URL.Query().Get("q")
+			mu.Lock()
+			listed = append(listed, q)
+			mu.Unlock()
+			// Okta's q: a case-insensitive prefix of the name or the label; here one
+			// match per page, to exercise paging.
+			var match []any
+			for _, a := range apps {
+				if q != "" && (strings.HasPrefix(strings.ToLower(a["label"].(string)), strings.ToLower(q)) || strings.HasPrefix(a["name"].(string), strings.ToLower(q))) {
+					match = append(match, a)
+				}
 			}
-			w.Header().Set("Link", fmt.Sprintf(`<http://%s/api/v1/apps?limit=200>; rel="self"`, r.Host))
-			w.Header().Add("Link", fmt.Sprintf(`<http://%s/api/v1/apps?after=p2&limit=200>; rel="next"`, r.Host))
-			writeJSON(w, 200, apps)
+			after, _ := strconv.Atoi(r.URL.Query().Get("after"))
+			if after+1 < len(match) {
+				w.Header().Add("Link", fmt.Sprintf(`<http://%s/api/v1/apps?q=%s&after=%d>; rel="next"`, r.Host, url.QueryEscape(q), after+1))
+			}
+			if after < len(match) {
+				match = match[after : after+1]
+			} else {
+				match = nil
+			}
+			writeJSON(w, 200, match)
 		case "/api/v1/apps/0oazoom1":
 			writeJSON(w, 200, appJSON("0oazoom1", "zoomus", "Zoom"))
 		default:
@@ -343,19 +361,25 @@ func TestFindApp(t *testing.T) {
 	check("0oalabel", "0oaweird", nil) // looks like an ID, is a label
 	check("nothing", "", remediation.ErrNotFound)
 	_, err := c.FindApp(ctx, "BOX")
-	if !errors.Is(err, remediation.ErrAmbiguous) || !strings.Contains(err.Error(), "0oabox1") || !strings.Contains(err.Error(), "0oabox2") {
+	var amb *remediation.AmbiguousError
+	if !errors.Is(err, remediation.ErrAmbiguous) || !errors.As(err, &amb) || !strings.Contains(err.Error(), "0oabox1") || !strings.Contains(err.Error(), "0oabox2") {
 		t.Errorf("ambiguous: %v", err)
+	} else if txt := remediation.ErrorText(err); !strings.Contains(txt.JA, "0oabox2") || !strings.Contains(txt.JA, "アプリ") || !strings.Contains(txt.EN, `"Box" (box, 0oabox1)`) {
+		t.Errorf("ambiguity text: %+v", txt)
 	}
 	if a, _ := c.FindApp(ctx, "Zoom"); a.SignOnMode != "SAML_2_0" || a.Name != "zoomus" || a.Status != "ACTIVE" {
 		t.Errorf("mapped %+v", a)
 	}
-	if n := rec.count("GET", "/api/v1/apps"); n != 2 {
-		t.Errorf("%d app list requests, want 2 (one listing of two pages, then the cache)", n)
+	mu.Lock()
+	defer mu.Unlock()
+	for _, q := range listed {
+		if q == "" {
+			t.Errorf("an app list without q= (a full listing): %v", listed)
+		}
 	}
-	ft.Advance(2 * time.Minute)
-	check("Zoom", "0oazoom1", nil)
-	if n := rec.count("GET", "/api/v1/apps"); n != 4 {
-		t.Errorf("%d app list requests after the TTL, want 4", n)
+	// slack sandbox 1, SLACK 2 pages, zoomus 1, 0oalabel 1, nothing 1, BOX 2, Zoom 1.
+	if n := rec.count("GET", "/api/v1/apps"); n != 9 {
+		t.Errorf("%d app list requests, want 9: %v", n, listed)
 	}
 }
 

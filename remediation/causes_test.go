@@ -15,7 +15,7 @@ func appEvent(minAgo int, typ, display, reason, appID, appLabel string) LogEvent
 	return e
 }
 
-func failing(w *fakeOkta, appID string) {
+func failingApp(w *fakeOkta, appID string) {
 	au, ok := w.appUsers[appID+"/"+aliceID]
 	if !ok {
 		au = AppUser{ID: aliceID, Status: "PROVISIONED", Scope: ScopeUser, ExternalID: "x1"}
@@ -46,7 +46,7 @@ func TestDiagnoseNewCauses(t *testing.T) {
 		{
 			name: "credentials refused, from the user's push", app: "Zoom",
 			setup: func(w *fakeOkta) {
-				failing(w, zoomID)
+				failingApp(w, zoomID)
 				w.logs = append(w.logs, ev(30, evPushProfile, "FAILURE", zoomPush+"The credentials used to connect to the API were invalid.", zoomID, "Zoom"))
 			},
 			codes: []Code{AppCredentialsInvalid}, plans: nil, appWide: true, runbook: 3, retry: PlanReassign,
@@ -102,7 +102,7 @@ func TestDiagnoseNewCauses(t *testing.T) {
 		{
 			name: "rate limited, in the user's push", app: "Zoom",
 			setup: func(w *fakeOkta) {
-				failing(w, zoomID)
+				failingApp(w, zoomID)
 				w.logs = append(w.logs, ev(5, evPushProfile, "FAILURE", zoomPush+"Rate Limit Exceeded", zoomID, "Zoom"))
 			},
 			codes: []Code{SaaSRateLimited}, plans: []PlanID{PlanReassign},
@@ -112,7 +112,7 @@ func TestDiagnoseNewCauses(t *testing.T) {
 			name: "rate limited, seen on the app while the user's push failed", app: "Zoom",
 			setup: func(w *fakeOkta) {
 				w.logsUnfiltered = true
-				failing(w, zoomID)
+				failingApp(w, zoomID)
 				w.logs = append(w.logs,
 					ev(6, evPushProfile, "FAILURE", zoomPush+"Internal error", zoomID, "Zoom"),
 					appEvent(6, evIntegrationRateLimit, "API rate limit exceeded", "", zoomID, "Zoom"))
@@ -124,7 +124,7 @@ func TestDiagnoseNewCauses(t *testing.T) {
 			name: "a rate limit hours before the user's failure is not its cause", app: "Zoom",
 			setup: func(w *fakeOkta) {
 				w.logsUnfiltered = true
-				failing(w, zoomID)
+				failingApp(w, zoomID)
 				w.logs = append(w.logs,
 					ev(6, evPushProfile, "FAILURE", zoomPush+"Internal error", zoomID, "Zoom"),
 					appEvent(300, evIntegrationRateLimit, "API rate limit exceeded", "", zoomID, "Zoom"))
@@ -135,7 +135,7 @@ func TestDiagnoseNewCauses(t *testing.T) {
 			name: "a rate limit beside an explained failure adds nothing", app: "Zoom",
 			setup: func(w *fakeOkta) {
 				w.logsUnfiltered = true
-				failing(w, zoomID)
+				failingApp(w, zoomID)
 				w.logs = append(w.logs,
 					ev(6, evPushProfile, "FAILURE", zoomPush+"Invalid value for attribute 'title'", zoomID, "Zoom"),
 					appEvent(6, evIntegrationRateLimit, "API rate limit exceeded", "", zoomID, "Zoom"))
@@ -153,7 +153,7 @@ func TestDiagnoseNewCauses(t *testing.T) {
 		{
 			name: "matching user not found, Create Users off", app: "Zoom",
 			setup: func(w *fakeOkta) {
-				failing(w, zoomID)
+				failingApp(w, zoomID)
 				w.prov[zoomID] = Provisioning{Status: Enabled, Capabilities: Capabilities{LifecycleCreate: Disabled, Profile: Enabled}}
 				w.logs = append(w.logs, ev(5, evPush, "FAILURE", "Automatic provisioning of user Alice Sato to app Zoom failed: Matching user not found", zoomID, "Zoom"))
 			},
@@ -163,7 +163,7 @@ func TestDiagnoseNewCauses(t *testing.T) {
 		{
 			name: "matching user not found, Create Users on: the account is gone", app: "Zoom",
 			setup: func(w *fakeOkta) {
-				failing(w, zoomID)
+				failingApp(w, zoomID)
 				e := ev(5, evPush, "FAILURE", "", zoomID, "Zoom")
 				e.DisplayMessage = "Automatic provisioning of user Alice Sato to app Zoom failed: Matching user not found"
 				w.logs = append(w.logs, e)
@@ -191,7 +191,7 @@ func TestDiagnoseNewCauses(t *testing.T) {
 		{
 			name: "conflicting account elsewhere: a runbook", app: "Zoom",
 			setup: func(w *fakeOkta) {
-				failing(w, zoomID)
+				failingApp(w, zoomID)
 				w.logs = append(w.logs, ev(5, evPush, "FAILURE", zoomNew+"userName 'alice@example.com' already exists", zoomID, "Zoom"))
 			},
 			codes: []Code{SaaSAccountConflict}, runbook: 2, retry: PlanReassign,
@@ -210,7 +210,7 @@ func TestDiagnoseNewCauses(t *testing.T) {
 		{
 			name: "attribute rejected, named with its value", app: "Zoom",
 			setup: func(w *fakeOkta) {
-				failing(w, zoomID)
+				failingApp(w, zoomID)
 				w.logs = append(w.logs, ev(5, evPushProfile, "FAILURE", zoomPush+`VALIDATION_ERROR: "phoneNumber" with value "03-1234 ext. 12" fails to match the required pattern`, zoomID, "Zoom"))
 			},
 			codes: []Code{AttributeRejected}, runbook: 2, retry: PlanReassign,
@@ -220,7 +220,7 @@ func TestDiagnoseNewCauses(t *testing.T) {
 		{
 			name: "attribute rejected, value not in the message", app: "Zoom",
 			setup: func(w *fakeOkta) {
-				failing(w, zoomID)
+				failingApp(w, zoomID)
 				w.logs = append(w.logs, ev(5, evPushProfile, "FAILURE", zoomPush+"Invalid value specified for property 'usageLocation' of resource 'User'.", zoomID, "Zoom"))
 			},
 			codes: []Code{AttributeRejected}, runbook: 2, retry: PlanReassign,

@@ -3,6 +3,7 @@ package remediation
 import (
 	"errors"
 	"fmt"
+	"strings"
 )
 
 // Sentinels that adapters translate their errors into. Callers test with errors.Is.
@@ -69,4 +70,35 @@ func (e *RemoteError) Unwrap() error { return e.Err }
 // IsRetryable reports whether err is worth retrying with back-off.
 func IsRetryable(err error) bool {
 	return errors.Is(err, ErrTransient) || errors.Is(err, ErrRateLimited)
+}
+
+// AmbiguousError says that a name matched several users or apps, naming the
+// candidates so that the person can pick one. errors.Is(err, ErrAmbiguous) holds.
+type AmbiguousError struct {
+	What       Text     // "app" / "アプリ"
+	Query      string   // what was asked for
+	Candidates []string // e.g. `"Slack" (slack, 0oa…)`, at most a few
+	More       int      // candidates matched but not listed
+}
+
+func (e *AmbiguousError) Error() string {
+	msg := fmt.Sprintf("%q matches %d Okta %ss: %s", e.Query, len(e.Candidates)+e.More, e.What.EN, strings.Join(e.Candidates, ", "))
+	if e.More > 0 {
+		msg += fmt.Sprintf(" and %d more", e.More)
+	}
+	return msg
+}
+
+// Is makes errors.Is(err, ErrAmbiguous) hold.
+func (e *AmbiguousError) Is(target error) bool { return target == ErrAmbiguous }
+
+// Text says the ambiguity in the person's terms, with the candidates.
+func (e *AmbiguousError) Text() Text {
+	list := strings.Join(e.Candidates, ", ")
+	if e.More > 0 {
+		list += fmt.Sprintf(" … (+%d)", e.More)
+	}
+	return Tf("%q matches more than one %s in Okta: %s. Name one by its exact label or its ID.",
+		"%q に一致する%sが Okta に複数あります: %s。正確なラベルまたは ID で指定してください。",
+		e.Query, e.What, list)
 }

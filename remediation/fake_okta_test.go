@@ -25,6 +25,7 @@ type fakeOkta struct {
 	// logsUnfiltered makes SystemLog answer every event, as an Okta that ignored the
 	// filter would.
 	logsUnfiltered bool
+	logQueries     []LogQuery // every SystemLog query, in order
 }
 
 func (f *fakeOkta) record(name string) error {
@@ -100,16 +101,15 @@ func (f *fakeOkta) SystemLog(_ context.Context, q LogQuery) ([]LogEvent, error) 
 	if err := f.record("SystemLog"); err != nil {
 		return nil, err
 	}
+	f.mu.Lock()
+	f.logQueries = append(f.logQueries, q)
+	f.mu.Unlock()
 	if f.logsUnfiltered {
 		return f.logs, nil
 	}
 	var out []LogEvent
 	for _, e := range f.logs {
-		ok := true
-		for _, id := range q.TargetIDs {
-			ok = ok && e.HasTarget(id)
-		}
-		if ok && !e.Published.Before(q.Since) && !e.Published.After(q.Until) {
+		if q.Matches(e) && !e.Published.Before(q.Since) && !e.Published.After(q.Until) {
 			out = append(out, e)
 		}
 	}

@@ -1,6 +1,9 @@
 package remediation
 
-import "time"
+import (
+	"strings"
+	"time"
+)
 
 // Okta user statuses that matter to provisioning.
 const (
@@ -160,6 +163,48 @@ type LogQuery struct {
 	Since      time.Time
 	Until      time.Time
 	MaxEvents  int // stop paging after this many events; 0 means a sensible default
+	// Or adds alternatives: an event matches when it matches TargetIDs and EventTypes,
+	// or any of these (e.g. the user's provisioning events, or the integration events
+	// of the app, which target the app and not the user). Outcome applies to all.
+	Or []LogMatch
+}
+
+// Matches reports whether e matches the query's targets and event types (Outcome and
+// the time bounds aside), as Okta's filter would: for fakes and for checking answers.
+func (q LogQuery) Matches(e LogEvent) bool {
+	if (LogMatch{TargetIDs: q.TargetIDs, EventTypes: q.EventTypes}).matches(e) {
+		return true
+	}
+	for _, m := range q.Or {
+		if m.matches(e) {
+			return true
+		}
+	}
+	return false
+}
+
+func (m LogMatch) matches(e LogEvent) bool {
+	for _, id := range m.TargetIDs {
+		if !e.HasTarget(id) {
+			return false
+		}
+	}
+	if len(m.EventTypes) == 0 {
+		return true
+	}
+	for _, t := range m.EventTypes {
+		if strings.HasPrefix(e.EventType, t) {
+			return true
+		}
+	}
+	return false
+}
+
+// LogMatch is one alternative of a LogQuery: every id must be a target of the event
+// and its type must begin with one of the prefixes (empty: any).
+type LogMatch struct {
+	TargetIDs  []string
+	EventTypes []string
 }
 
 // UserType is an Okta user type.

@@ -66,6 +66,10 @@ func (t Text) IsZero() bool { return t.EN == "" && t.JA == "" }
 // followed by the technical detail (which never contains secrets: adapters keep tokens
 // out of their errors).
 func ErrorText(err error) Text {
+	var amb *AmbiguousError
+	if errors.As(err, &amb) {
+		return amb.Text()
+	}
 	var what Text
 	switch {
 	case errors.Is(err, ErrAmbiguous):

@@ -1,7 +1,9 @@
 // Package storage implements remediation.Store and remediation.Scheduler twice: on
 // Redis (RedisStore, what every replica shares in production) and in memory
 // (MemoryStore, the embedded mode when REDIS_URL is unset, whose state dies with the
-// process). One contract test suite holds both to the same behaviour.
+// process). One contract test suite holds both to the same behaviour. It also keeps
+// Okta's rate budgets shared by the replicas (RedisBudgets, MemoryBudgets: see
+// budget.go), the oktaadapter.BudgetStore port.
 //
 // It owns the persistence of runs (JSON, compare-and-swap on Run.Version, indexes by
 // user, app and state), locks, dedupe keys, the hash-chained audit trail and the

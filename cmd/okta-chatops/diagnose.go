@@ -46,7 +46,7 @@ func runDiagnose(ctx context.Context, e env) error {
 	if err := cfg.RequireOkta(); err != nil {
 		return usageError{err}
 	}
-	okta, err := newOkta(ctx, cfg, e, nil)
+	okta, err := newOkta(ctx, cfg, e, nil, nil)
 	if err != nil {
 		return usageError{err}
 	}
@@ -102,7 +102,9 @@ func pickLocale(flag, configured string) (remediation.Locale, error) {
 
 // newOkta builds the Okta adapter from the configuration; observe (optional) hears of
 // every call, for metrics.
-func newOkta(ctx context.Context, cfg config.Config, e env, observe func(op string, status int, d time.Duration)) (*oktaadapter.Client, error) {
+// newOkta builds the Okta client; budgets (nil: this process paces alone) shares
+// Okta's rate budgets with the other replicas.
+func newOkta(ctx context.Context, cfg config.Config, e env, observe func(op string, status int, d time.Duration), budgets oktaadapter.BudgetStore) (*oktaadapter.Client, error) {
 	return oktaadapter.New(ctx, oktaadapter.Config{
 		OrgURL:         cfg.OktaOrgURL,
 		APIToken:       cfg.OktaAPIToken.Reveal(),
@@ -114,5 +116,6 @@ func newOkta(ctx context.Context, cfg config.Config, e env, observe func(op stri
 		RequestTimeout: 30 * time.Second,
 		Logger:         e.log,
 		Observe:        observe,
+		Budgets:        budgets,
 	})
 }

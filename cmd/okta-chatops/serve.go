@@ -70,29 +70,33 @@ func newService(ctx context.Context, cfg config.Config, e env) (*service, error)
 		return nil, usageError{err}
 	}
 	m := newMetrics()
-	okta, err := newOkta(ctx, cfg, e, m.OktaCall)
-	if err != nil {
-		return nil, usageError{err}
-	}
 	api := slack.New(cfg.SlackBotToken.Reveal(), slack.OptionAppLevelToken(cfg.SlackAppToken.Reveal()), slack.OptionAPIURL(cfg.SlackAPIURL))
 	people := slackadmin.NewDirectory(api)
 	policy.Groups = people
-	deps := remediation.EngineDeps{Okta: okta, OktaCalls: okta, Policy: policy, Logger: e.log, Observer: m}
+	var scim *slackadmin.SCIM
 	if cfg.SlackSCIMToken != "" {
-		scim, err := slackadmin.NewSCIM(slackadmin.SCIMConfig{BaseURL: cfg.SlackSCIMURL, Token: cfg.SlackSCIMToken.Reveal(), Logger: e.log})
+		scim, err = slackadmin.NewSCIM(slackadmin.SCIMConfig{BaseURL: cfg.SlackSCIMURL, Token: cfg.SlackSCIMToken.Reveal(), Logger: e.log})
 		if err != nil {
 			return nil, usageError{err}
 		}
-		deps.SaaS, deps.SaaSCalls = scim, scim
 	}
 	b, err := openBackend(ctx, cfg, e)
 	if err != nil {
 		return nil, err
 	}
+	okta, err := newOkta(ctx, cfg, e, m.OktaCall, b.budgets)
+	if err != nil {
+		_ = b.close()
+		return nil, usageError{err}
+	}
 	// The bot needs the engine and the engine notifies the bot: the relay is connected
 	// to the bot once both exist.
 	relay := &remediation.NotifierRelay{}
-	deps.Store, deps.Scheduler, deps.Notifier = b.store, b.sched, relay
+	deps := remediation.EngineDeps{Store: b.store, Scheduler: b.sched, Notifier: relay,
+		Okta: okta, OktaCalls: okta, Policy: policy, Logger: e.log, Observer: m}
+	if scim != nil {
+		deps.SaaS, deps.SaaSCalls = scim, scim
+	}
 	eng, err := remediation.NewEngine(deps, remediation.EngineOptions{VerifyTimeout: cfg.VerifyTimeout})
 	if err != nil {
 		_ = b.close()

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/okta-chatops/okta-chatops/config"
+	"github.com/okta-chatops/okta-chatops/oktaadapter"
 	"github.com/okta-chatops/okta-chatops/remediation"
 	"github.com/okta-chatops/okta-chatops/storage"
 )
@@ -13,7 +14,10 @@ import (
 type backend struct {
 	store remediation.Store
 	sched remediation.Scheduler
-	close func() error
+	// budgets shares Okta's rate budgets between replicas; nil in the embedded mode,
+	// where the Okta client paces on its own responses.
+	budgets oktaadapter.BudgetStore
+	close   func() error
 }
 
 // openBackend connects to REDIS_URL, or falls back to the embedded in-memory store
@@ -31,5 +35,5 @@ func openBackend(ctx context.Context, cfg config.Config, e env) (backend, error)
 		return backend{}, fmt.Errorf("REDIS_URL: Redis cannot be used (unreachable, or it refused the credentials): %w", err)
 	}
 	s := storage.NewRedis(client, storage.RedisOptions{Logger: e.log})
-	return backend{store: s, sched: s, close: client.Close}, nil
+	return backend{store: s, sched: s, budgets: storage.NewRedisBudgets(client, ""), close: client.Close}, nil
 }

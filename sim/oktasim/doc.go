@@ -11,7 +11,10 @@
 //     SDK's private-key mode;
 //   - fault injection and a request recorder for tests;
 //   - the seeded scenarios (Scenarios, NewSeeded) used by tests, `okta-chatops demo`
-//     and `okta-chatops sim`.
+//     and `okta-chatops sim`;
+//   - orgs of a real org's size on demand (Org.Generate: thousands of apps, groups
+//     with their rules, users, a subject whose failures weeks old hide behind the
+//     sign-in events of a busy user), for tests and benchmarks only.
 //
 // The point of the package is fidelity: the JSON it serves is checked against Okta's
 // OpenAPI schemas and real recorded exchanges (see fidelity_test.go), and the
