@@ -96,6 +96,15 @@ func TestServeKilledWithProvisioningOff(t *testing.T) {
 	if off, _ := x.okta.Org.Provisioning(zoom); off == before {
 		t.Fatal("provisioning is not off at the unassign")
 	}
+	// The step's thread line is posted as the DELETE is sent: wait until Okta holds
+	// A's DELETE, or a kill before it is sent would leave the hold for B's.
+	arrived := time.NewTicker(5 * time.Millisecond)
+	defer arrived.Stop()
+	for sent := time.Now().Add(10 * time.Second); !heldDelete(x.okta.Org.Requests()); <-arrived.C {
+		if time.Now().After(sent) {
+			t.Fatal("replica A's DELETE never reached Okta")
+		}
+	}
 
 	if err := a.Process.Kill(); err != nil {
 		t.Fatal(err)
@@ -146,4 +155,14 @@ func TestServeKilledWithProvisioningOff(t *testing.T) {
 	x.wait(t, "replica B finishing the run", func(m slacksim.Message) bool {
 		return m.ThreadTS == req.TS && m.Contains("Fixed and verified")
 	})
+}
+
+// heldDelete reports whether a DELETE is in flight at the simulated Okta (no answer yet).
+func heldDelete(reqs []oktasim.Request) bool {
+	for _, q := range reqs {
+		if q.Method == "DELETE" && q.Status == 0 {
+			return true
+		}
+	}
+	return false
 }
