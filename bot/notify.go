@@ -2,6 +2,7 @@ package bot
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"time"
 
@@ -35,7 +36,10 @@ type say struct {
 
 func (b *Bot) postSay(ctx context.Context, s say) {
 	if s.thread != "" {
-		if _, _, err := b.api.PostMessageContext(ctx, s.channel, slack.MsgOptionText(s.text, false), slack.MsgOptionTS(s.thread)); err != nil {
+		if err := honourRetryAfter(ctx, func() error {
+			_, _, err := b.api.PostMessageContext(ctx, s.channel, slack.MsgOptionText(s.text, false), slack.MsgOptionTS(s.thread))
+			return err
+		}); err != nil {
 			b.log.WarnContext(ctx, "posting a line in a thread", "err", err)
 		}
 		return
@@ -101,7 +105,10 @@ func (b *Bot) postNote(ctx context.Context, n note) {
 	}
 	if opts != nil {
 		opts = append(opts, slack.MsgOptionTS(r.Origin.ThreadTS))
-		if _, _, err := b.api.PostMessageContext(ctx, r.Origin.Channel, opts...); err != nil {
+		if err := honourRetryAfter(ctx, func() error {
+			_, _, err := b.api.PostMessageContext(ctx, r.Origin.Channel, opts...)
+			return err
+		}); err != nil {
 			log.WarnContext(ctx, "posting progress", "err", err)
 		}
 	}
@@ -110,8 +117,11 @@ func (b *Bot) postNote(ctx context.Context, n note) {
 		remediation.AuditResumed,
 		remediation.AuditReplanned, remediation.AuditVerified, remediation.AuditFailed, remediation.AuditCompensated:
 		fallback, blocks := requestBlocks(r, b.uc.Risk(r.Plan), l)
-		if _, _, _, err := b.api.UpdateMessageContext(ctx, r.Origin.Channel, r.Origin.ThreadTS,
-			slack.MsgOptionText(fallback, false), slack.MsgOptionBlocks(blocks...)); err != nil {
+		if err := honourRetryAfter(ctx, func() error {
+			_, _, _, err := b.api.UpdateMessageContext(ctx, r.Origin.Channel, r.Origin.ThreadTS,
+				slack.MsgOptionText(fallback, false), slack.MsgOptionBlocks(blocks...))
+			return err
+		}); err != nil {
 			log.WarnContext(ctx, "updating the request message", "err", err)
 		}
 	}
@@ -131,6 +141,28 @@ func (b *Bot) postAlert(ctx context.Context, r *remediation.Run) {
 	if b.cfg.AuditChannel != "" {
 		if _, _, err := b.api.PostMessageContext(ctx, b.cfg.AuditChannel, slack.MsgOptionText(line, false), slack.MsgOptionBlocks(blocks...)); err != nil {
 			b.log.WarnContext(ctx, "posting an alert in the audit channel", "run_id", r.ID, "err", err)
+		}
+	}
+}
+
+// slackRetries bounds how often one call is tried again after a 429.
+const slackRetries = 3
+
+// honourRetryAfter calls f, and again after the Retry-After Slack gives when it
+// answers 429 (up to slackRetries times): a run's progress lines come in bursts, and
+// Slack allows about one message a second per channel, so they are paced, not lost.
+// Lines are posted in order by one goroutine, so waiting here paces the ones after.
+func honourRetryAfter(ctx context.Context, f func() error) error {
+	for i := 0; ; i++ {
+		err := f()
+		var rl *slack.RateLimitedError
+		if !errors.As(err, &rl) || i == slackRetries {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(rl.RetryAfter):
 		}
 	}
 }

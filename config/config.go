@@ -56,6 +56,9 @@ type Config struct {
 	HTTPAddr      string
 	VerifyTimeout time.Duration
 	ApprovalTTL   time.Duration
+	// Retention is OKTA_CHATOPS_RETENTION: ended runs and audit entries older than
+	// this are removed.
+	Retention time.Duration
 }
 
 // Defaults (README.md lists them with each variable).
@@ -63,6 +66,7 @@ const (
 	DefaultSlackAPIURL = "https://slack.com/api/"
 	DefaultSCIMURL     = "https://api.slack.com/scim/v2/"
 	DefaultHTTPAddr    = ":8080"
+	DefaultRetention   = 90 * 24 * time.Hour
 )
 
 // Source is where values come from: the environment and the file system.
@@ -102,6 +106,7 @@ func Load(src Source) (Config, error) {
 		HTTPAddr:      l.str("HTTP_ADDR"),
 		VerifyTimeout: l.duration("VERIFY_TIMEOUT", 5*time.Minute),
 		ApprovalTTL:   l.duration("APPROVAL_TTL", 24*time.Hour),
+		Retention:     l.duration("OKTA_CHATOPS_RETENTION", DefaultRetention),
 	}
 	c.OktaOrgURL = l.oktaURL("OKTA_ORG_URL", c.OktaAllowHTTP)
 	if c.HTTPAddr == "" {

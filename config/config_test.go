@@ -26,7 +26,7 @@ func TestLoadDefaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	if c.SlackAPIURL != DefaultSlackAPIURL || c.SlackSCIMURL != DefaultSCIMURL || c.HTTPAddr != ":8080" ||
-		c.VerifyTimeout != 5*time.Minute || c.ApprovalTTL != 24*time.Hour || c.Locale != "en" {
+		c.VerifyTimeout != 5*time.Minute || c.ApprovalTTL != 24*time.Hour || c.Locale != "en" || c.Retention != 2160*time.Hour {
 		t.Errorf("defaults = %+v", c)
 	}
 	if err := c.RequireOkta(); err == nil || !strings.Contains(err.Error(), "OKTA_ORG_URL") || !strings.Contains(err.Error(), "OKTA_API_TOKEN") {
@@ -73,6 +73,7 @@ func TestLoadErrorsNameTheVariable(t *testing.T) {
 		{map[string]string{"OKTA_ALLOW_HTTP": "yes please"}, "OKTA_ALLOW_HTTP must be true or false"},
 		{map[string]string{"VERIFY_TIMEOUT": "5"}, "VERIFY_TIMEOUT must be a positive Go duration"},
 		{map[string]string{"APPROVAL_TTL": "-1h"}, "APPROVAL_TTL must be a positive Go duration"},
+		{map[string]string{"OKTA_CHATOPS_RETENTION": "90d"}, "OKTA_CHATOPS_RETENTION must be a positive Go duration"},
 		{map[string]string{"OKTA_CHATOPS_APPROVERS": "U1,alice"}, `OKTA_CHATOPS_APPROVERS holds "alice"`},
 		{map[string]string{"OKTA_CHATOPS_CHANNELS": "general"}, `OKTA_CHATOPS_CHANNELS holds "general"`},
 		{map[string]string{"OKTA_CHATOPS_LOCALE": "fr"}, "OKTA_CHATOPS_LOCALE must be en or ja"},

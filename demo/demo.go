@@ -30,6 +30,9 @@ type Bot struct {
 	Run   func(ctx context.Context) error // serves until ctx ends
 	Store Store
 	Close func() error
+	// AuditPosted reads the ID of the last audit entry the audit channel received (the
+	// outbox posts entries in batches and moves this cursor after each).
+	AuditPosted func(ctx context.Context) (string, error)
 }
 
 // Options configure Run.
@@ -102,7 +105,7 @@ func Run(ctx context.Context, o Options) error {
 		return fmt.Errorf("the bot did not connect to the simulated Slack: %w", err)
 	}
 
-	p := &player{t: newTranscript(o.Out, o.Locale), ws: ws, okta: okta.Org, store: bot.Store, saved: map[string]oktasim.Capabilities{}}
+	p := &player{t: newTranscript(o.Out, o.Locale), ws: ws, okta: okta.Org, store: bot.Store, auditPosted: bot.AuditPosted, saved: map[string]oktasim.Capabilities{}}
 	p.t.say(p.t.tr("okta-chatops demo — simulated Okta org %s, simulated Slack workspace %s; the bot runs as `serve` does, with the embedded store.",
 		"okta-chatops デモ — シミュレートした Okta 組織 %s と Slack ワークスペース %s を使います。ボットは `serve` と同じ構成(組み込みストア)で動きます。", okta.URL, slackURL))
 	p.t.say(p.t.tr("@helpdesk asks in #it-ops, @itmanager approves.", "#it-ops で @helpdesk が依頼し、@itmanager が承認します。"))
@@ -141,11 +144,15 @@ func (p *player) checkAudit(ctx context.Context) error {
 	tick := time.NewTicker(50 * time.Millisecond)
 	defer tick.Stop()
 	timeout := time.After(15 * time.Second)
-	for len(p.ws.Messages(auditChan)) < len(entries) {
+	last := entries[len(entries)-1].ID
+	for {
+		if id, err := p.auditPosted(ctx); err == nil && id == last {
+			break
+		}
 		select {
 		case <-tick.C:
 		case <-timeout:
-			return fmt.Errorf("the audit channel got %d of %d audit entries", len(p.ws.Messages(auditChan)), len(entries))
+			return fmt.Errorf("the audit channel did not receive all %d audit entries", len(entries))
 		case <-ctx.Done():
 			return ctx.Err()
 		}
@@ -163,6 +170,8 @@ type player struct {
 	ws    *slacksim.Workspace
 	okta  *oktasim.Org
 	store Store
+	// auditPosted reads the last audit entry ID the audit channel received.
+	auditPosted func(ctx context.Context) (string, error)
 	// saved holds an app's provisioning as the demo's person found it before turning it
 	// off by hand, to turn it back on as it was.
 	saved map[string]oktasim.Capabilities

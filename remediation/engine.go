@@ -76,7 +76,7 @@ type EngineOptions struct {
 	// heartbeat, worker.go), so a lease lapses only when its engine died or lost the
 	// store: then another engine resumes the run at its next sweep.
 	Lease time.Duration
-	// VerifyTimeout bounds verification (VERIFY_TIMEOUT, default 5m); VerifyEvery is
+	// VerifyTimeout bounds verification (default 5m); VerifyEvery is
 	// the poll interval (default 5s, at least five polls within VerifyTimeout).
 	VerifyTimeout time.Duration
 	VerifyEvery   time.Duration

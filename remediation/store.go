@@ -68,6 +68,7 @@ type CaseStore interface {
 	RunReader
 	AuditAppender
 	AuditReader
+	AuditSearcher
 	DiagnosisCache
 }
 
@@ -97,6 +98,37 @@ type Store interface {
 	SetCursor(ctx context.Context, name, value string) error
 }
 
+// AuditSearcher reads the newest entries about one subject.
+type AuditSearcher interface {
+	// AuditFor returns the newest q.Limit entries about one subject, oldest first,
+	// reading back from the newest entry no further than q.Since (what /okta-audit
+	// needs, without reading the whole retention period).
+	AuditFor(ctx context.Context, q AuditFilter) ([]AuditEntry, error)
+}
+
+// AuditFilter selects audit entries about one subject; empty fields match everything.
+type AuditFilter struct {
+	UserID, AppID, RunID string
+	// Since: entries before it are not read (zero: back to the oldest kept).
+	Since time.Time
+	// Limit is how many of the newest matching entries to return (≤ 0: 20).
+	Limit int
+}
+
+// Matches reports whether e is about q's subject.
+func (q AuditFilter) Matches(e AuditEvent) bool {
+	return (q.UserID == "" || e.UserID == q.UserID) && (q.AppID == "" || e.AppID == q.AppID) &&
+		(q.RunID == "" || e.RunID == q.RunID)
+}
+
+// Max is the number of entries q asks for.
+func (q AuditFilter) Max() int {
+	if q.Limit <= 0 {
+		return 20
+	}
+	return q.Limit
+}
+
 // RunFilter selects runs; empty fields match everything.
 type RunFilter struct {
 	UserID string
@@ -118,7 +150,7 @@ type TaskKind string
 // The task kinds.
 const (
 	TaskAdvance TaskKind = "advance" // run the next step(s) of a run
-	TaskExpire  TaskKind = "expire"  // expire an approval request that reached APPROVAL_TTL
+	TaskExpire  TaskKind = "expire"  // expire an approval request that reached its expiry
 	TaskVerify  TaskKind = "verify"  // poll whether the fix took effect
 )
 

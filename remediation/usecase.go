@@ -85,7 +85,7 @@ type UseCasesConfig struct {
 	// People finds members by email and back (the affected user, the requester's
 	// manager); nil: neither is looked up.
 	People People
-	// Channels is OKTA_CHATOPS_CHANNELS: where commands are answered and approval
+	// Channels are the allowed channels: where commands are answered and approval
 	// requests posted (empty: anywhere). Direct messages always work.
 	Channels []string
 	// KeepFor is how long a diagnosis shown is kept for a click on its fixes (default
@@ -463,7 +463,7 @@ const maxAuditLines = 20
 // Audit returns the last entries (at most 20, oldest first) about q's run, user or
 // app, and audits the query when it found any. The caller was admitted (Admit).
 func (uc *UseCases) Audit(ctx context.Context, c Caller, q AuditQuery) ([]AuditEntry, error) {
-	match := func(e AuditEvent) bool { return e.RunID == q.RunID }
+	f := AuditFilter{RunID: q.RunID, Since: uc.clock.Now().Add(-auditLookback), Limit: maxAuditLines}
 	switch {
 	case q.RunID != "":
 	case q.UserQuery != "":
@@ -471,31 +471,22 @@ func (uc *UseCases) Audit(ctx context.Context, c Caller, q AuditQuery) ([]AuditE
 		if err != nil {
 			return nil, err
 		}
-		match = func(e AuditEvent) bool { return e.UserID == u.ID }
+		f.UserID = u.ID
 	case q.AppQuery != "":
 		a, err := uc.diag.Okta.FindApp(ctx, q.AppQuery)
 		if err != nil {
 			return nil, err
 		}
-		match = func(e AuditEvent) bool { return e.AppID == a.ID }
+		f.AppID = a.ID
 	default:
 		return nil, fmt.Errorf("audit: no run, user or app given: %w", ErrPermanent)
 	}
-	entries, err := uc.store.Audit(ctx, uc.clock.Now().Add(-auditLookback), 0)
+	out, err := uc.store.AuditFor(ctx, f)
 	if err != nil {
 		return nil, err
 	}
-	var out []AuditEntry
-	for _, e := range entries {
-		if match(e.Event) {
-			out = append(out, e)
-		}
-	}
 	if len(out) == 0 {
 		return nil, nil
-	}
-	if len(out) > maxAuditLines {
-		out = out[len(out)-maxAuditLines:]
 	}
 	uc.audit(ctx, AuditEvent{Type: AuditLookup, Actor: c.ID, RunID: q.RunID, Detail: "audit query " + c.where()})
 	return out, nil

@@ -76,6 +76,21 @@ func (s *fakeCaseStore) Audit(_ context.Context, since time.Time, _ int) ([]Audi
 	return out, s.err
 }
 
+func (s *fakeCaseStore) AuditFor(_ context.Context, q AuditFilter) ([]AuditEntry, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []AuditEntry
+	for i, ev := range s.audit {
+		if !ev.At.Before(q.Since) && q.Matches(ev) {
+			out = append(out, AuditEntry{ID: fmt.Sprint(i), Event: ev})
+		}
+	}
+	if len(out) > q.Max() {
+		out = out[len(out)-q.Max():]
+	}
+	return out, s.err
+}
+
 func (s *fakeCaseStore) KeepDiagnosis(_ context.Context, userID string, k KeptDiagnosis, ttl time.Duration) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -10,7 +10,7 @@ import (
 )
 
 // This file answers "did the fix work": verification reads Okta (and the SaaS) afresh
-// until the fix holds or VERIFY_TIMEOUT passes.
+// until the fix holds or the verification timeout passes.
 
 func (e *Engine) startVerify(ctx context.Context, r *Run) error {
 	r.State = StateVerifying
@@ -23,7 +23,7 @@ func (e *Engine) startVerify(ctx context.Context, r *Run) error {
 }
 
 // verify checks once whether the fix took effect (reading Okta afresh), ends the run
-// when it did or when VERIFY_TIMEOUT passed, and otherwise polls again later.
+// when it did or when the verification timeout passed, and otherwise polls again later.
 func (e *Engine) verify(ctx context.Context, runID string) error {
 	r, err := e.store.GetRun(ctx, runID)
 	if err != nil {
@@ -52,7 +52,7 @@ func (e *Engine) verify(ctx context.Context, runID string) error {
 	} else {
 		r.State = StateFailed
 		r.Error = "not verified within " + e.opts.VerifyTimeout.String() + ": " + why
-		r.Outcome = Tf("Every step ran, but the fix could not be verified: %s", "すべての手順を実行しましたが、解消を確認できませんでした: %s", why)
+		r.Outcome = Tf("Every step ran, but the fix could not be verified: %s.", "すべての手順を実行しましたが、解消を確認できませんでした: %s。", why)
 		if r.Plan == PlanReassign {
 			r.Outcome.EN += " Next, try resetting the External ID with provisioning paused (reset_external_id)."
 			r.Outcome.JA += " 次は、プロビジョニングを一時停止して外部ID をリセットする対処(reset_external_id)を試してください。"

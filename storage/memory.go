@@ -30,6 +30,7 @@ type MemoryStore struct {
 	runs      map[string]memRun
 	audit     []memEntry
 	head      chainHead
+	anchor    Anchor
 	leases    map[string]lease // locks ("lock:<key>") and Once keys ("once:<key>")
 	sweepAt   int
 	tasks     map[string]remediation.Task // by taskMember

@@ -2,6 +2,7 @@ package storage
 
 import (
 	"context"
+	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -30,6 +31,15 @@ type RedisOptions struct {
 	Clock func() time.Time
 	// Logger: default slog.Default().
 	Logger *slog.Logger
+	// Replicas is how many replicas must hold a write (a run, audit entries, a lock, a
+	// dedupe key, a task, a cursor) before it counts as done (WAIT after it, on the
+	// same connection); 0 does not wait. Redis replicates
+	// asynchronously: with Sentinel, a write the primary acknowledged but no replica
+	// received is lost when that replica is promoted, so a Sentinel deployment waits
+	// for one. ReplicaTimeout bounds the wait (default 1s); a write not confirmed in
+	// time is reported as a transient error, though the primary may keep it.
+	Replicas       int
+	ReplicaTimeout time.Duration
 }
 
 // RedisStore is the Store and Scheduler every replica shares. Keys (P = the prefix):
@@ -41,6 +51,7 @@ type RedisOptions struct {
 //	P runs:state:<state>  zset    the runs in that state, same score
 //	P audit               stream  the trail: fields event (JSON), prev, hash
 //	P audit:head          hash    id and hash of the trail's last entry
+//	P audit:anchor        hash    id and hash of the last entry retention removed
 //	P lock:<key>          string  the owner, with a PX expiry
 //	P once:<key>          string  "1", with a PX expiry
 //	P tasks:due           zset    "<kind>:<runID>", scored by due time (Unix ms)
@@ -56,6 +67,9 @@ type RedisStore struct {
 	lock   *redis.Script
 	unlock *redis.Script
 	claim  *redis.Script
+
+	replicas    int
+	replicaWait time.Duration
 }
 
 var (
@@ -65,7 +79,11 @@ var (
 
 // NewRedis returns a store on client. It does not own client: the caller closes it.
 func NewRedis(client redis.UniversalClient, opts RedisOptions) *RedisStore {
-	s := &RedisStore{c: client, p: opts.Prefix, now: opts.Clock, log: opts.Logger}
+	s := &RedisStore{c: client, p: opts.Prefix, now: opts.Clock, log: opts.Logger,
+		replicas: opts.Replicas, replicaWait: opts.ReplicaTimeout}
+	if s.replicaWait <= 0 {
+		s.replicaWait = time.Second
+	}
 	if s.p == "" {
 		s.p = DefaultPrefix
 	}
@@ -81,10 +99,20 @@ func NewRedis(client redis.UniversalClient, opts RedisOptions) *RedisStore {
 	return s
 }
 
-// OpenRedis connects to a redis:// or rediss:// URL (REDIS_URL) and pings it.
-// Its errors show the URL with the password redacted, or not at all when it does not
-// parse (url.Parse quotes what it cannot read, which may be the password).
+// OpenRedis connects to REDIS_URL and pings it: redis:// or rediss:// (TLS, verified
+// against the system's trust store), and with a master_name= query parameter Redis
+// Sentinel (the host and any addr= parameters are sentinels), read by
+// redis.ParseFailoverURL. Its errors show the URL with the password redacted, or not
+// at all when it does not parse (url.Parse quotes what it cannot read, which may be
+// the password).
 func OpenRedis(ctx context.Context, rawURL string) (*redis.Client, error) {
+	return OpenRedisTLS(ctx, rawURL, nil)
+}
+
+// OpenRedisTLS is OpenRedis trusting roots for rediss:// instead of the system's trust
+// store (nil: the system's; on Linux SSL_CERT_FILE and SSL_CERT_DIR point it at a
+// private CA without code).
+func OpenRedisTLS(ctx context.Context, rawURL string, roots *x509.CertPool) (*redis.Client, error) {
 	u, err := url.Parse(rawURL)
 	if err != nil {
 		return nil, errors.New("storage: the redis URL does not parse (not shown: it may hold a password)")
@@ -92,16 +120,37 @@ func OpenRedis(ctx context.Context, rawURL string) (*redis.Client, error) {
 	if u.Scheme != "redis" && u.Scheme != "rediss" {
 		return nil, fmt.Errorf("storage: redis URL %s: the scheme must be redis:// or rediss://", u.Redacted())
 	}
-	opts, err := redis.ParseURL(rawURL)
-	if err != nil {
-		return nil, fmt.Errorf("storage: redis URL %s: %w", u.Redacted(), err)
+	var c *redis.Client
+	if IsSentinelURL(rawURL) {
+		opts, err := redis.ParseFailoverURL(rawURL)
+		if err != nil {
+			return nil, fmt.Errorf("storage: redis URL %s: %w", u.Redacted(), err)
+		}
+		if opts.TLSConfig != nil && roots != nil {
+			opts.TLSConfig.RootCAs = roots
+		}
+		c = redis.NewFailoverClient(opts)
+	} else {
+		opts, err := redis.ParseURL(rawURL)
+		if err != nil {
+			return nil, fmt.Errorf("storage: redis URL %s: %w", u.Redacted(), err)
+		}
+		if opts.TLSConfig != nil && roots != nil {
+			opts.TLSConfig.RootCAs = roots
+		}
+		c = redis.NewClient(opts)
 	}
-	c := redis.NewClient(opts)
 	if err := c.Ping(ctx).Err(); err != nil {
 		_ = c.Close()
 		return nil, fmt.Errorf("storage: redis at %s: ping: %w", u.Redacted(), err)
 	}
 	return c, nil
+}
+
+// IsSentinelURL reports whether a REDIS_URL names Redis Sentinel (master_name=).
+func IsSentinelURL(rawURL string) bool {
+	u, err := url.Parse(rawURL)
+	return err == nil && u.Query().Get("master_name") != ""
 }
 
 func (s *RedisStore) runKey(id string) string { return s.p + "run:" + id }
@@ -187,7 +236,12 @@ func (s *RedisStore) commit(ctx context.Context, w *runWrite, events []remediati
 		keys = append(keys, s.headKey(), s.auditKey())
 	}
 	for attempt := 1; ; attempt++ {
-		err := s.c.Watch(ctx, func(tx *redis.Tx) error { return s.commitTx(ctx, tx, w, events) }, keys...)
+		err := s.c.Watch(ctx, func(tx *redis.Tx) error {
+			if err := s.commitTx(ctx, tx, w, events); err != nil {
+				return err
+			}
+			return s.waitReplicas(ctx, tx)
+		}, keys...)
 		if !errors.Is(err, redis.TxFailedErr) {
 			return err
 		}
@@ -267,6 +321,44 @@ func (s *RedisStore) commitTx(ctx context.Context, tx *redis.Tx, w *runWrite, ev
 		return nil
 	})
 	return err
+}
+
+// waitReplicas waits until s.replicas replicas hold every write made on tx's
+// connection (WAIT counts per connection, so it must follow EXEC on the same one).
+func (s *RedisStore) waitReplicas(ctx context.Context, tx *redis.Tx) error {
+	if s.replicas <= 0 {
+		return nil
+	}
+	n, err := tx.Wait(ctx, s.replicas, s.replicaWait).Result()
+	if err != nil {
+		return fmt.Errorf("waiting for replicas: %w", err)
+	}
+	if n < int64(s.replicas) {
+		return fmt.Errorf("written on the primary but %d of %d replicas confirmed it within %v (a failover now would lose it): %w",
+			n, s.replicas, s.replicaWait, remediation.ErrTransient)
+	}
+	return nil
+}
+
+// redisConn is what durably's callers write through: the client, or one connection.
+type redisConn interface {
+	redis.Cmdable
+	redis.Scripter
+}
+
+// durably runs f, and with Replicas set, on one connection followed by the wait for
+// the replicas: locks, dedupe keys, scheduled tasks and cursors must survive a
+// failover as runs do (a lost lock lets a second replica in; a lost cursor re-posts).
+func (s *RedisStore) durably(ctx context.Context, f func(c redisConn) error) error {
+	if s.replicas <= 0 {
+		return f(s.c)
+	}
+	return s.c.Watch(ctx, func(tx *redis.Tx) error {
+		if err := f(tx); err != nil {
+			return err
+		}
+		return s.waitReplicas(ctx, tx)
+	})
 }
 
 // getRun reads and decodes one run; redis.Nil becomes remediation.ErrNotFound.
@@ -370,7 +462,7 @@ func (s *RedisStore) ListRuns(ctx context.Context, f remediation.RunFilter) ([]r
 		for i, v := range vals {
 			str, ok := v.(string)
 			if !ok {
-				continue // indexed but gone: nothing deletes runs today, so only a manual edit
+				continue // indexed but gone: retention removed it between the two reads
 			}
 			var r remediation.Run
 			if err := json.Unmarshal([]byte(str), &r); err != nil {
@@ -402,12 +494,9 @@ func (s *RedisStore) Audit(ctx context.Context, since time.Time, limit int) ([]r
 	}
 	entries := make([]remediation.AuditEntry, 0, len(msgs))
 	for _, m := range msgs {
-		e := remediation.AuditEntry{ID: m.ID}
-		e.Prev, _ = m.Values["prev"].(string)
-		e.Hash, _ = m.Values["hash"].(string)
-		ev, _ := m.Values["event"].(string)
-		if err := json.Unmarshal([]byte(ev), &e.Event); err != nil {
-			return nil, fmt.Errorf("storage: read audit: entry %s: decode event: %w", m.ID, err)
+		e, err := decodeEntry(m)
+		if err != nil {
+			return nil, fmt.Errorf("storage: read audit: %w", err)
 		}
 		entries = append(entries, e)
 	}
@@ -447,7 +536,12 @@ func (s *RedisStore) Lock(ctx context.Context, key, owner string, ttl time.Durat
 	if owner == "" {
 		return "", errors.New("storage: lock needs an owner")
 	}
-	holder, err := s.lock.Run(ctx, s.c, []string{s.p + "lock:" + key}, owner, max(ttl.Milliseconds(), 1)).Text()
+	var holder string
+	err := s.durably(ctx, func(c redisConn) error {
+		var err error
+		holder, err = s.lock.Run(ctx, c, []string{s.p + "lock:" + key}, owner, max(ttl.Milliseconds(), 1)).Text()
+		return err
+	})
 	if err != nil {
 		return "", fmt.Errorf("storage: lock %s: %w", key, err)
 	}
@@ -459,7 +553,9 @@ func (s *RedisStore) Lock(ctx context.Context, key, owner string, ttl time.Durat
 
 // Unlock implements remediation.Store.
 func (s *RedisStore) Unlock(ctx context.Context, key, owner string) error {
-	if err := s.unlock.Run(ctx, s.c, []string{s.p + "lock:" + key}, owner).Err(); err != nil {
+	if err := s.durably(ctx, func(c redisConn) error {
+		return s.unlock.Run(ctx, c, []string{s.p + "lock:" + key}, owner).Err()
+	}); err != nil {
 		return fmt.Errorf("storage: unlock %s: %w", key, err)
 	}
 	return nil
@@ -470,7 +566,12 @@ func (s *RedisStore) Once(ctx context.Context, key string, ttl time.Duration) (b
 	if err := validTTL(ttl); err != nil {
 		return false, err
 	}
-	first, err := s.c.SetNX(ctx, s.p+"once:"+key, "1", ttl).Result()
+	var first bool
+	err := s.durably(ctx, func(c redisConn) error {
+		var err error
+		first, err = c.SetNX(ctx, s.p+"once:"+key, "1", ttl).Result()
+		return err
+	})
 	if err != nil {
 		return false, fmt.Errorf("storage: once %s: %w", key, err)
 	}
@@ -490,10 +591,13 @@ func (s *RedisStore) Schedule(ctx context.Context, t remediation.Task) error {
 		return fmt.Errorf("storage: schedule %s %s: %w", t.Kind, t.RunID, err)
 	}
 	m := taskMember(t.Kind, t.RunID)
-	_, err = s.c.TxPipelined(ctx, func(p redis.Pipeliner) error {
-		p.ZAdd(ctx, s.dueKey(), redis.Z{Score: float64(dueScore(t.Due)), Member: m})
-		p.HSet(ctx, s.taskKey(), m, b)
-		return nil
+	err = s.durably(ctx, func(c redisConn) error {
+		_, err := c.TxPipelined(ctx, func(p redis.Pipeliner) error {
+			p.ZAdd(ctx, s.dueKey(), redis.Z{Score: float64(dueScore(t.Due)), Member: m})
+			p.HSet(ctx, s.taskKey(), m, b)
+			return nil
+		})
+		return err
 	})
 	if err != nil {
 		return fmt.Errorf("storage: schedule %s %s: %w", t.Kind, t.RunID, err)
@@ -504,10 +608,13 @@ func (s *RedisStore) Schedule(ctx context.Context, t remediation.Task) error {
 // Cancel implements remediation.Scheduler.
 func (s *RedisStore) Cancel(ctx context.Context, kind remediation.TaskKind, runID string) error {
 	m := taskMember(kind, runID)
-	_, err := s.c.TxPipelined(ctx, func(p redis.Pipeliner) error {
-		p.ZRem(ctx, s.dueKey(), m)
-		p.HDel(ctx, s.taskKey(), m)
-		return nil
+	err := s.durably(ctx, func(c redisConn) error {
+		_, err := c.TxPipelined(ctx, func(p redis.Pipeliner) error {
+			p.ZRem(ctx, s.dueKey(), m)
+			p.HDel(ctx, s.taskKey(), m)
+			return nil
+		})
+		return err
 	})
 	if err != nil {
 		return fmt.Errorf("storage: cancel %s %s: %w", kind, runID, err)
@@ -569,7 +676,7 @@ func (s *RedisStore) Cursor(ctx context.Context, name string) (string, error) {
 
 // SetCursor implements remediation.Store.
 func (s *RedisStore) SetCursor(ctx context.Context, name, value string) error {
-	if err := s.c.Set(ctx, s.p+"cursor:"+name, value, 0).Err(); err != nil {
+	if err := s.durably(ctx, func(c redisConn) error { return c.Set(ctx, s.p+"cursor:"+name, value, 0).Err() }); err != nil {
 		return fmt.Errorf("storage: cursor %s: %w", name, err)
 	}
 	return nil

@@ -49,6 +49,12 @@ func runAudit(ctx context.Context, e env) error {
 	if err != nil {
 		return fmt.Errorf("reading the audit trail's head: %w", err)
 	}
+	// Retention removes the oldest entries and keeps the last one's hash: the trail
+	// starts there.
+	anchor, err := b.trim.AuditAnchor(ctx)
+	if err != nil {
+		return fmt.Errorf("reading the audit trail's anchor: %w", err)
+	}
 	entries, err := b.store.Audit(ctx, since, 0)
 	if err != nil {
 		return fmt.Errorf("reading the audit trail: %w", err)
@@ -61,20 +67,26 @@ func runAudit(ctx context.Context, e env) error {
 		}
 	}
 	if len(entries) == 0 {
-		if head != "" && since.IsZero() {
+		if head != "" && head != anchor.Hash && since.IsZero() {
 			return errors.New("the audit trail's hash chain is inconsistent (tampered with or damaged): it is empty but its head records entries")
 		}
 		return nil
 	}
 	first := entries[0].Prev
 	if since.IsZero() {
-		first = "" // the whole trail: it must start at the beginning
+		// The whole trail: it must start at the beginning, or at the anchor retention
+		// left.
+		first = anchor.Hash
 	}
 	if err := remediation.VerifyChain(first, entries); err != nil {
 		return fmt.Errorf("the audit trail's hash chain is inconsistent (tampered with or damaged): %w", err)
 	}
 	if head != "" && !slices.ContainsFunc(entries, func(e remediation.AuditEntry) bool { return e.Hash == head }) {
 		return fmt.Errorf("the audit trail's hash chain is inconsistent (tampered with or damaged): its newest entries are missing (the head records %.12s…, which no entry has)", head)
+	}
+	if anchor.ID != "" && since.IsZero() {
+		e.log.Info("audit hash chain shows no inconsistency from the retention anchor on", "entries", len(entries), "anchor_id", anchor.ID)
+		return nil
 	}
 	e.log.Info("audit hash chain shows no inconsistency", "entries", len(entries))
 	return nil

@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 
+	"github.com/okta-chatops/okta-chatops/bot"
 	"github.com/okta-chatops/okta-chatops/config"
 	"github.com/okta-chatops/okta-chatops/demo"
 )
@@ -27,6 +28,7 @@ func runDemo(ctx context.Context, e env) error {
 			if err != nil {
 				return demo.Bot{}, err
 			}
-			return demo.Bot{Run: func(ctx context.Context) error { return svc.run(ctx, quiet) }, Store: svc.store, Close: svc.close}, nil
+			return demo.Bot{Run: func(ctx context.Context) error { return svc.run(ctx, quiet) }, Store: svc.store, Close: svc.close,
+				AuditPosted: func(ctx context.Context) (string, error) { return svc.store.Cursor(ctx, bot.AuditChannelCursor) }}, nil
 		}})
 }

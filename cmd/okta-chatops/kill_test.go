@@ -85,7 +85,8 @@ func TestServeKilledWithProvisioningOff(t *testing.T) {
 	// Hold the unassign: replica A is then mid-run with provisioning off.
 	hold := make(chan struct{})
 	defer close(hold)
-	remove := x.okta.Org.Inject(oktasim.Fault{Method: "DELETE", Hold: hold, Count: 1})
+	held := make(chan struct{}, 1)
+	remove := x.okta.Org.Inject(oktasim.Fault{Method: "DELETE", Hold: hold, Count: 1, Matched: held})
 	defer remove()
 	if _, err := x.slack.Click(ctx, uApprover, cOps, req.TS, "approve_run", runID); err != nil {
 		t.Fatal(err)
@@ -93,17 +94,14 @@ func TestServeKilledWithProvisioningOff(t *testing.T) {
 	x.wait(t, "replica A starting the unassign", func(m slacksim.Message) bool {
 		return m.ThreadTS == req.TS && m.Contains("Started step 3/5")
 	})
+	// The step's message goes out before its DELETE does: wait until the org holds it.
+	select {
+	case <-held:
+	case <-time.After(10 * time.Second):
+		t.Fatal("replica A's DELETE never reached the org")
+	}
 	if off, _ := x.okta.Org.Provisioning(zoom); off == before {
 		t.Fatal("provisioning is not off at the unassign")
-	}
-	// The step's thread line is posted as the DELETE is sent: wait until Okta holds
-	// A's DELETE, or a kill before it is sent would leave the hold for B's.
-	arrived := time.NewTicker(5 * time.Millisecond)
-	defer arrived.Stop()
-	for sent := time.Now().Add(10 * time.Second); !heldDelete(x.okta.Org.Requests()); <-arrived.C {
-		if time.Now().After(sent) {
-			t.Fatal("replica A's DELETE never reached Okta")
-		}
 	}
 
 	if err := a.Process.Kill(); err != nil {
@@ -155,14 +153,4 @@ func TestServeKilledWithProvisioningOff(t *testing.T) {
 	x.wait(t, "replica B finishing the run", func(m slacksim.Message) bool {
 		return m.ThreadTS == req.TS && m.Contains("Fixed and verified")
 	})
-}
-
-// heldDelete reports whether a DELETE is in flight at the simulated Okta (no answer yet).
-func heldDelete(reqs []oktasim.Request) bool {
-	for _, q := range reqs {
-		if q.Method == "DELETE" && q.Status == 0 {
-			return true
-		}
-	}
-	return false
 }

@@ -11,8 +11,11 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/okta-chatops/okta-chatops/config"
 	"github.com/okta-chatops/okta-chatops/logctx"
+	"github.com/okta-chatops/okta-chatops/storage"
 )
 
 // version is set at build time with -ldflags "-X main.version=…".
@@ -72,6 +75,10 @@ func main() {
 		// slack_user_id (logctx).
 		log: slog.New(logctx.Handler{Handler: slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo})}),
 	}
+	// go-redis logs dial failures and sentinel switches through one package-level
+	// logger, its only hook: set it here, once for the process, so those lines are
+	// slog lines, rate-limited, instead of several unstructured lines a second.
+	redis.SetLogger(&storage.RedisLogger{Log: e.log})
 	code := run(ctx, e)
 	stop()
 	os.Exit(code)

@@ -53,7 +53,7 @@ func TestManifest(t *testing.T) {
 	}
 	scopes := slices.Clone(m.OAuth.Scopes.Bot)
 	slices.Sort(scopes)
-	if want := []string{"chat:write", "commands", "usergroups:read", "users:read", "users:read.email"}; !slices.Equal(scopes, want) {
+	if want := []string{"channels:history", "chat:write", "commands", "groups:history", "usergroups:read", "users:read", "users:read.email"}; !slices.Equal(scopes, want) {
 		t.Errorf("scopes %v, want exactly %v", scopes, want)
 	}
 	if !m.Settings.SocketMode || !m.Settings.Interactivity.Enabled {

@@ -637,17 +637,29 @@ func TestServeReplicaStopsMidRun(t *testing.T) {
 		t.Error("no log line names the Okta user")
 	}
 	entries := strings.Count(strings.TrimSpace(out), "\n") + 1
+	// The audit channel gets batches of lines, one line per entry.
+	lines := func() []string {
+		var ls []string
+		for _, m := range x.slack.Messages(cAudit) {
+			for _, l := range strings.Split(m.TextArg, "\n") {
+				if strings.HasPrefix(l, ":scroll:") {
+					ls = append(ls, l)
+				}
+			}
+		}
+		return ls
+	}
 	deadline := time.Now().Add(10 * time.Second)
-	for msgs := x.slack.Messages(cAudit); len(msgs) < entries && time.Now().Before(deadline); msgs = x.slack.Messages(cAudit) {
+	for msgs := x.slack.Messages(cAudit); len(lines()) < entries && time.Now().Before(deadline); msgs = x.slack.Messages(cAudit) {
 		last := msgs[len(msgs)-1].TS
 		x.wait(t, "more audit posts", func(m slacksim.Message) bool { return m.Channel == cAudit && m.TS > last })
 	}
 	posted := map[string]int{}
-	for _, m := range x.slack.Messages(cAudit) {
-		posted[m.TextArg]++
+	for _, l := range lines() {
+		posted[l]++
 	}
-	if len(x.slack.Messages(cAudit)) != entries {
-		t.Errorf("%d audit posts for %d entries", len(x.slack.Messages(cAudit)), entries)
+	if len(lines()) != entries {
+		t.Errorf("%d audit lines for %d entries", len(lines()), entries)
 	}
 	for text, n := range posted {
 		if n > 1 {

@@ -220,6 +220,9 @@ type Fault struct {
 	Latency    time.Duration
 	Hold       <-chan struct{}
 	ResetAfter time.Duration
+	// Matched, when set, receives a value (without blocking: give it a buffer) each
+	// time a request matches, so a test knows the request reached the org.
+	Matched chan<- struct{}
 }
 
 type faultEntry struct {
@@ -263,6 +266,12 @@ func (o *Org) matchFault(r *http.Request) (Fault, bool) {
 			e.left--
 			if e.left <= 0 {
 				o.faults = append(o.faults[:i], o.faults[i+1:]...)
+			}
+		}
+		if e.f.Matched != nil {
+			select {
+			case e.f.Matched <- struct{}{}:
+			default:
 			}
 		}
 		return e.f, true

@@ -52,6 +52,7 @@ func (w *Workspace) methods() map[string]apiMethod {
 		"users.lookupByEmail":   {botToken, w.usersLookupByEmail},
 		"usergroups.users.list": {botToken, w.usergroupsUsersList},
 		"conversations.info":    {botToken, w.conversationsInfo},
+		"conversations.history": {botToken, w.conversationsHistory},
 	}
 }
 
@@ -82,6 +83,18 @@ func (w *Workspace) serveAPI(rw http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		w.answer(rw, name, nil, &apiError{code: "invalid_form_data"})
 		return
+	}
+	if name == "chat.postMessage" {
+		w.mu.Lock()
+		ok, wait := w.takePostLocked(p["channel"])
+		w.mu.Unlock()
+		if !ok {
+			// Slack answers in whole seconds, at least one.
+			rw.Header().Set("Retry-After", strconv.Itoa(max(1, int((wait+time.Second-1)/time.Second))))
+			writeJSON(rw, http.StatusTooManyRequests, map[string]any{"ok": false, "error": "ratelimited"})
+			log.Debug("channel post rate limited", "channel", p["channel"])
+			return
+		}
 	}
 	m, ok := w.methods()[name]
 	if !ok {
@@ -317,6 +330,48 @@ func (w *Workspace) chatPostMessage(p params) (map[string]any, *apiError) {
 	w.notifyLocked()
 	w.log.Debug("message posted", "channel", m.Channel, "ts", m.TS, "thread_ts", m.ThreadTS)
 	return map[string]any{"channel": ch.id, "ts": m.TS, "message": w.messageJSON(m)}, nil
+}
+
+// conversationsHistory lists a channel's top-level messages, newest first (Slack:
+// limit default 100, at most 999; oldest/latest exclusive unless inclusive).
+func (w *Workspace) conversationsHistory(p params) (map[string]any, *apiError) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	ch := w.channelLocked(p["channel"])
+	if ch == nil {
+		return nil, fail("channel_not_found")
+	}
+	if !ch.botMember {
+		return nil, fail("not_in_channel")
+	}
+	limit := 100
+	if v, err := strconv.Atoi(p["limit"]); err == nil && v > 0 {
+		limit = min(v, 999)
+	}
+	inclusive := truthy(p["inclusive"])
+	inRange := func(ts string) bool {
+		if o := p["oldest"]; o != "" && (ts < o || (ts == o && !inclusive)) {
+			return false
+		}
+		if l := p["latest"]; l != "" && (ts > l || (ts == l && !inclusive)) {
+			return false
+		}
+		return true
+	}
+	msgs := []any{}
+	more := false
+	for i := len(w.messages) - 1; i >= 0; i-- {
+		m := w.messages[i]
+		if m.Channel != ch.id || m.ThreadTS != "" || m.Ephemeral || m.Deleted || !inRange(m.TS) {
+			continue
+		}
+		if len(msgs) == limit {
+			more = true
+			break
+		}
+		msgs = append(msgs, w.messageJSON(m))
+	}
+	return map[string]any{"messages": msgs, "has_more": more, "pin_count": 0}, nil
 }
 
 func (w *Workspace) chatUpdate(p params) (map[string]any, *apiError) {

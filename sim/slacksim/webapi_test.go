@@ -383,3 +383,63 @@ func TestAppsConnectionsOpenFailures(t *testing.T) {
 		t.Errorf("revoked: %s", got)
 	}
 }
+
+// Per channel, chat.postMessage lets a short burst through, then answers 429 with
+// Retry-After until the bucket refills; other channels are not affected.
+func TestChannelPostLimit(t *testing.T) {
+	e := newEnv(t, slacksim.Options{ChannelPosts: slacksim.PostLimit{Burst: 3, Every: 200 * time.Millisecond}})
+	ctx := testCtx(t)
+	for i := range 3 {
+		if _, _, err := e.api.PostMessageContext(ctx, general, slack.MsgOptionText("burst", false)); err != nil {
+			t.Fatalf("post %d of the burst: %v", i+1, err)
+		}
+	}
+	_, _, err := e.api.PostMessageContext(ctx, general, slack.MsgOptionText("one too many", false))
+	var rl *slack.RateLimitedError
+	if !errors.As(err, &rl) || rl.RetryAfter < time.Second {
+		t.Fatalf("4th post: %v, want RateLimitedError with Retry-After ≥ 1s", err)
+	}
+	e.ws.AddChannel("C0OTHER001", "other", true)
+	if _, _, err := e.api.PostMessageContext(ctx, "C0OTHER001", slack.MsgOptionText("elsewhere", false)); err != nil {
+		t.Fatalf("another channel: %v", err)
+	}
+	// Honouring Retry-After gets through.
+	select {
+	case <-time.After(rl.RetryAfter):
+	case <-ctx.Done():
+		t.Fatal(ctx.Err())
+	}
+	if _, _, err := e.api.PostMessageContext(ctx, general, slack.MsgOptionText("after the wait", false)); err != nil {
+		t.Fatalf("after Retry-After: %v", err)
+	}
+	if n := len(e.ws.Messages(general)); n != 4 {
+		t.Errorf("%d messages in the channel, want 4 (the limited one posts nothing)", n)
+	}
+}
+
+func TestConversationsHistory(t *testing.T) {
+	e := newEnv(t, slacksim.Options{})
+	ctx := testCtx(t)
+	var tss []string
+	for _, text := range []string{"one", "two", "three"} {
+		_, ts, err := e.api.PostMessageContext(ctx, general, slack.MsgOptionText(text, false))
+		if err != nil {
+			t.Fatal(err)
+		}
+		tss = append(tss, ts)
+	}
+	if _, _, err := e.api.PostMessageContext(ctx, general, slack.MsgOptionText("a reply", false), slack.MsgOptionTS(tss[0])); err != nil {
+		t.Fatal(err)
+	}
+	h, err := e.api.GetConversationHistoryContext(ctx, &slack.GetConversationHistoryParameters{ChannelID: general, Limit: 2})
+	if err != nil || len(h.Messages) != 2 || h.Messages[0].Text != "three" || h.Messages[1].Text != "two" || !h.HasMore {
+		t.Fatalf("history = %+v, %v; want three, two (newest first) and more", h, err)
+	}
+	h, err = e.api.GetConversationHistoryContext(ctx, &slack.GetConversationHistoryParameters{ChannelID: general, Oldest: tss[0]})
+	if err != nil || len(h.Messages) != 2 || h.HasMore {
+		t.Fatalf("history after the first = %+v, %v; want two (oldest is exclusive, replies are not listed)", h, err)
+	}
+	if _, err := e.api.GetConversationHistoryContext(ctx, &slack.GetConversationHistoryParameters{ChannelID: "C0NONE"}); err == nil || err.Error() != "channel_not_found" {
+		t.Fatalf("unknown channel: %v", err)
+	}
+}

@@ -78,6 +78,17 @@ type Options struct {
 	// maintainers) and DESIGN §4 budgets 4,000: the default is 4000, the strictest
 	// behaviour a bot may meet.
 	MaxTextChars int
+	// ChannelPosts, when Burst > 0, limits chat.postMessage per channel as Slack does
+	// (about one message a second per channel; short bursts pass, then HTTP 429 with
+	// Retry-After). Zero: unlimited, for tests that are not about pacing.
+	ChannelPosts PostLimit
+}
+
+// PostLimit is a token bucket per channel: Burst posts at once, then one more each
+// Every (default 1s). It runs on real time, as Slack's limit paces real requests.
+type PostLimit struct {
+	Burst int
+	Every time.Duration
 }
 
 // Workspace is a simulated Slack workspace. It is safe for concurrent use.
@@ -103,6 +114,7 @@ type Workspace struct {
 	respURLs map[string]*responseURL
 	calls    map[string]int
 	limits   map[string]*rateLimit
+	buckets  map[string]*bucket // chat.postMessage per channel (Options.ChannelPosts)
 	tickets  map[string]bool
 	revoked  map[string]bool // tokens revoked with RevokeToken
 	conns    []*conn
@@ -137,6 +149,38 @@ type responseURL struct {
 	ephemeral bool   // whether origTS is an ephemeral message
 	created   time.Time
 	uses      int
+}
+
+// bucket holds a channel's post tokens as of at.
+type bucket struct {
+	tokens float64
+	at     time.Time
+}
+
+// takePostLocked takes a chat.postMessage token of channel, or says how long until
+// one is there; w.mu must be held.
+func (w *Workspace) takePostLocked(channel string) (ok bool, wait time.Duration) {
+	lim := w.opts.ChannelPosts
+	if lim.Burst <= 0 {
+		return true, 0
+	}
+	every := lim.Every
+	if every <= 0 {
+		every = time.Second
+	}
+	now := time.Now()
+	b := w.buckets[channel]
+	if b == nil {
+		b = &bucket{tokens: float64(lim.Burst), at: now}
+		w.buckets[channel] = b
+	}
+	b.tokens = min(float64(lim.Burst), b.tokens+float64(now.Sub(b.at))/float64(every))
+	b.at = now
+	if b.tokens >= 1 {
+		b.tokens--
+		return true, 0
+	}
+	return false, time.Duration((1 - b.tokens) * float64(every))
 }
 
 type rateLimit struct {
@@ -196,6 +240,7 @@ func New(opts Options) *Workspace {
 		respURLs: map[string]*responseURL{},
 		calls:    map[string]int{},
 		limits:   map[string]*rateLimit{},
+		buckets:  map[string]*bucket{},
 		tickets:  map[string]bool{},
 		revoked:  map[string]bool{},
 		envs:     map[string]*envelope{},
@@ -280,6 +325,14 @@ func (w *Workspace) RateLimit(method string, n int, retryAfter time.Duration) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	w.limits[method] = &rateLimit{remaining: n, retryAfter: retryAfter}
+}
+
+// LimitChannelPosts sets Options.ChannelPosts from now on (a zero PostLimit lifts it).
+func (w *Workspace) LimitChannelPosts(l PostLimit) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.opts.ChannelPosts = l
+	w.buckets = map[string]*bucket{}
 }
 
 // Calls returns how many times a Web API method was called (answered or not).
