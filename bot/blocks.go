@@ -36,6 +36,9 @@ const (
 	// ActionProposeBulk proposes one bulk fix for the users of an incident (value:
 	// BulkValue).
 	ActionProposeBulk = "propose_bulk"
+	// ActionMarkHandled ends a run that still owes a restore or an undo, on an
+	// approver's word that it was put right by hand (value: RunValue).
+	ActionMarkHandled = "mark_handled"
 	// CallbackRejectRun is the reject modal's callback ID; its input is reasonBlock/reasonAction.
 	CallbackRejectRun = "reject_run"
 	reasonBlock       = "reason"
@@ -182,6 +185,9 @@ func requestBlocks(r *remediation.Run, risk remediation.Risk, l remediation.Loca
 	if r.Bulk != nil {
 		blocks = append(blocks, bulkSummaryBlocks(r, l)...) // bulk_blocks.go
 	}
+	if r.AppWide {
+		blocks = append(blocks, section(msgAppWideRetry(r).In(l)))
+	}
 	// The dry run, split over sections of at most 3000 characters.
 	var cur strings.Builder
 	cur.WriteString(msgDryRunHeader().In(l))
@@ -226,6 +232,17 @@ func manualStepBlocks(r *remediation.Run, ev remediation.AuditEvent, l remediati
 	return shorten(line, maxMessageText), []slack.Block{
 		section(line),
 		slack.NewActionBlock(fmt.Sprintf("confirm-%d", ev.Step), button(ActionConfirmStep, StepValue{RunID: r.ID, Step: ev.Step}.Encode(), msgDone().In(l), slack.StylePrimary)),
+	}
+}
+
+// alertBlocks says what a run leaves for people to put right (remediation.Run.Alert),
+// with the button an approver clicks once it was done by hand.
+func alertBlocks(r *remediation.Run, l remediation.Locale) (string, []slack.Block) {
+	line := shorten(":rotating_light: "+r.Alert.In(l)+" ("+r.ID+")", maxMessageText)
+	return line, []slack.Block{
+		section(esc(line)),
+		slack.NewActionBlock("handled", button(ActionMarkHandled, RunValue{RunID: r.ID}.Encode(), msgMarkHandled().In(l), slack.StyleDanger)),
+		contextBlock(msgMarkHandledWho().In(l)),
 	}
 }
 

@@ -53,8 +53,11 @@ func (b *Bot) postBulkNote(ctx context.Context, n note) {
 	l := b.cfg.Locale
 	ctx = logctx.With(ctx, "run_id", r.ID, "slack_user_id", r.Requester)
 	if line := msgBulkLine(r, ev); !line.IsZero() {
-		if _, _, err := b.api.PostMessageContext(ctx, r.Origin.Channel, slack.MsgOptionText(shorten(line.In(l), maxMessageText), false),
-			slack.MsgOptionTS(r.Origin.ThreadTS)); err != nil {
+		if err := honourRetryAfter(ctx, func() error {
+			_, _, err := b.api.PostMessageContext(ctx, r.Origin.Channel, slack.MsgOptionText(shorten(line.In(l), maxMessageText), false),
+				slack.MsgOptionTS(r.Origin.ThreadTS))
+			return err
+		}); err != nil {
 			b.log.WarnContext(ctx, "posting a bulk run's line", "err", err)
 		}
 	}
@@ -62,8 +65,11 @@ func (b *Bot) postBulkNote(ctx context.Context, n note) {
 	case remediation.AuditApproved, remediation.AuditRejected, remediation.AuditExpired, remediation.AuditCancelled,
 		remediation.AuditVerified, remediation.AuditFailed:
 		fallback, blocks := requestBlocks(r, b.uc.Risk(r.Plan), l)
-		if _, _, _, err := b.api.UpdateMessageContext(ctx, r.Origin.Channel, r.Origin.ThreadTS,
-			slack.MsgOptionText(fallback, false), slack.MsgOptionBlocks(blocks...)); err != nil {
+		if err := honourRetryAfter(ctx, func() error {
+			_, _, _, err := b.api.UpdateMessageContext(ctx, r.Origin.Channel, r.Origin.ThreadTS,
+				slack.MsgOptionText(fallback, false), slack.MsgOptionBlocks(blocks...))
+			return err
+		}); err != nil {
 			b.log.WarnContext(ctx, "updating the request message", "err", err)
 		}
 	}
@@ -90,12 +96,19 @@ func (b *Bot) postBulkNote(ctx context.Context, n note) {
 		return
 	}
 	if ts != "" {
-		if _, _, _, err := b.api.UpdateMessageContext(ctx, r.Origin.Channel, ts, opts...); err != nil {
+		if err := honourRetryAfter(ctx, func() error {
+			_, _, _, err := b.api.UpdateMessageContext(ctx, r.Origin.Channel, ts, opts...)
+			return err
+		}); err != nil {
 			b.log.WarnContext(ctx, "updating a bulk run's progress", "err", err)
 		}
 		return
 	}
-	_, ts, err = b.api.PostMessageContext(ctx, r.Origin.Channel, append(opts, slack.MsgOptionTS(r.Origin.ThreadTS))...)
+	err = honourRetryAfter(ctx, func() error {
+		var err error
+		_, ts, err = b.api.PostMessageContext(ctx, r.Origin.Channel, append(opts, slack.MsgOptionTS(r.Origin.ThreadTS))...)
+		return err
+	})
 	if err != nil {
 		b.log.WarnContext(ctx, "posting a bulk run's progress", "err", err)
 		return

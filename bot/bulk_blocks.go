@@ -188,6 +188,8 @@ func msgBulkLine(r *remediation.Run, ev remediation.AuditEvent) text {
 	case remediation.AuditResumed:
 		c := r.Bulk.Counts()
 		return tf(":repeat: Resumed after an interruption; %d users left.", ":repeat: 中断後に再開しました。残り %d 人です。", c.Left)
+	case remediation.AuditReminded, remediation.AuditExpired, remediation.AuditRejected:
+		return msgProgress(r, ev)
 	case remediation.AuditCancelled:
 		if !r.State.Terminal() {
 			return tf(":octagonal_sign: Cancel requested by %s: stopping after the user under way, then restoring provisioning.",

@@ -325,6 +325,7 @@ func (e *Engine) ProposeBulk(ctx context.Context, req BulkRequest) (Run, error) 
 	if err := e.sched.Schedule(ctx, Task{Kind: TaskExpire, RunID: r.ID, Due: r.ExpiresAt}); err != nil {
 		e.log.WarnContext(ctx, "scheduling expiry", "run_id", r.ID, "err", err)
 	}
+	e.scheduleReminder(ctx, &r, TaskRemindApproval)
 	return r, nil
 }
 

@@ -163,6 +163,14 @@ func syncStateEvidence(au *AppUser) Evidence {
 	return Evidence{Kind: EvSyncState, Label: T("Sync state", "同期状態"), Value: orUnknown(v)}
 }
 
+// proposeRetry makes a runbook finding propose its retry: the run of that plan starts
+// with the runbook's manual steps, each confirmed by a person, and then retries.
+func proposeRetry(fd *Finding) {
+	if len(fd.Runbook) > 0 && fd.Retry != "" && len(fd.Plans) == 0 {
+		fd.Plans = []PlanID{fd.Retry}
+	}
+}
+
 // appWideNote is what every app-wide finding says plainly.
 func appWideNote(app string) Text {
 	return Tf("This is not about one user: every user of %s is affected, and re-assigning a user will not help until the integration is fixed.",

@@ -21,7 +21,8 @@ import (
 // which snapshot), decide.go (who decided what: approve, reject, cancel, confirm),
 // execute.go (doing and undoing steps), verify.go (did it work), worker.go (claim →
 // handle → sweep, leases and their heartbeat), offline.go (when the store cannot be
-// written).
+// written), remind.go (who is waited on, reminded), ratewait.go (a long wait for an
+// Okta budget, said).
 //
 // An Engine is built once by NewEngine and never changed afterwards.
 type Engine struct {

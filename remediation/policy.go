@@ -55,6 +55,8 @@ type Policy struct {
 	Groups GroupResolver
 	// Bulk is the policy of bulk runs (zero values: the defaults, see BulkRules).
 	Bulk BulkRules
+	// Reminders say when the people a run waits for are reminded (zero: never).
+	Reminders Reminders
 }
 
 // GroupResolver lists the members of a user group (Slack usergroups.users.list).

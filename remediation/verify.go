@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/okta-chatops/okta-chatops/logctx"
 )
@@ -32,6 +33,7 @@ func (e *Engine) verify(ctx context.Context, runID string) error {
 		return nil
 	}
 	ctx = logctx.With(ctx, "okta_user_id", r.Target.UserID, "slack_user_id", r.Requester)
+	ctx = e.runWaits(ctx, &r)
 	ok, why, err := e.verified(ctx, &r)
 	now := e.now()
 	switch {
@@ -108,14 +110,41 @@ func (e *Engine) verifiedAs(ctx context.Context, r *Run, au AppUser, assigned bo
 			}
 			return true, "assigned; provisioning to " + r.Target.AppLabel + " was off before the fix and stays off, so no account was pushed (" + state + ")", nil
 		}
-		if au.ExternalID == "" || au.ExternalID == r.Snapshot.StaleExternalID {
+		switch {
+		case au.ExternalID == "":
 			return false, "no new account yet (" + state + ")", nil
+		case au.ExternalID == r.Snapshot.StaleExternalID && r.staleAccount():
+			return false, "no new account yet (" + state + ")", nil
+		case au.ExternalID == r.Snapshot.StaleExternalID && !syncedSince(au, r.retryStarted()):
+			// The account still exists at the SaaS and Okta is linked to it again:
+			// healed once Okta pushed to it after the fix began.
+			return false, "not pushed since the fix began (" + state + ")", nil
 		}
 	}
 	if pushing && au.SyncState != SyncSynchronized {
 		return false, "not synchronized yet (" + state + ")", nil
 	}
 	return true, state, nil
+}
+
+// staleAccount reports whether the externalId Okta held names an account the SaaS no
+// longer has (the finding says so, or the plan clears it): the same ID again is no fix.
+func (r *Run) staleAccount() bool {
+	return r.Finding == StaleExternalID || r.Finding == SaaSUserDeactivated || r.Plan == PlanResetExternalID
+}
+
+// retryStarted is when the run began to change Okta: its first step after the
+// runbook's manual steps started (the run's creation if none did).
+func (r *Run) retryStarted() time.Time {
+	if i := r.runbookSteps(); i < len(r.Steps) && r.Steps[i].StartedAt != nil {
+		return *r.Steps[i].StartedAt
+	}
+	return r.CreatedAt
+}
+
+// syncedSince reports whether Okta synchronised the app user after t.
+func syncedSince(au AppUser, t time.Time) bool {
+	return au.SyncState == SyncSynchronized && au.LastSync != nil && au.LastSync.After(t)
 }
 
 // pollAgain schedules the next verification poll, and notes when it is due in the run
