@@ -313,7 +313,12 @@ func (p *player) fix(ctx context.Context, diag slacksim.Message, b slacksim.Butt
 	clicked := map[string]bool{}
 	deadline := time.Now().Add(30 * time.Second)
 	for time.Now().Before(deadline) {
-		if _, err := p.waitFor(ctx, func(m slacksim.Message) bool { return m.ThreadTS == req.TS && p.t.printed[m.TS] == 0 }); err != nil {
+		// A new line, or a Done button not clicked yet: one posted between the scan below
+		// and the flush is printed already, yet still waits for its click.
+		if _, err := p.waitFor(ctx, func(m slacksim.Message) bool {
+			_, done := m.Button("confirm_step")
+			return m.ThreadTS == req.TS && (p.t.printed[m.TS] == 0 || done && !clicked[m.TS])
+		}); err != nil {
 			return remediation.Run{}, err
 		}
 		// A Done button is the bot asking for a manual step.
