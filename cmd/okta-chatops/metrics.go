@@ -26,6 +26,8 @@ type metrics struct {
 	offWindow prometheus.Histogram
 	runsEnded *prometheus.CounterVec
 	auditLag  prometheus.Gauge
+	scans     *prometheus.CounterVec
+	scanUsers prometheus.Counter
 }
 
 func newMetrics() *metrics {
@@ -49,7 +51,18 @@ func newMetrics() *metrics {
 			Help: "Age of the oldest audit entry not yet posted to the audit channel (0: caught up)."}),
 	}
 	m.reg.MustRegister(m.commands, m.ack, m.oktaCalls, m.oktaTime, m.steps, m.offWindow, m.runsEnded, m.auditLag)
+	m.scans = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "okta_chatops_scans_total",
+		Help: "App scans (/okta-scan) by outcome (ok, error)."}, []string{"outcome"})
+	m.scanUsers = prometheus.NewCounter(prometheus.CounterOpts{Name: "okta_chatops_scan_users_checked_total",
+		Help: "Assigned users checked by app scans."})
+	m.reg.MustRegister(m.scans, m.scanUsers)
 	return m
+}
+
+// Scanned implements bot.ScanMetrics.
+func (m *metrics) Scanned(outcome string, checked int) {
+	m.scans.WithLabelValues(outcome).Inc()
+	m.scanUsers.Add(float64(checked))
 }
 
 // Command implements bot.Metrics.
@@ -116,3 +129,6 @@ func (c rateLimitCollector) Collect(ch chan<- prometheus.Metric) {
 
 // handler serves /metrics.
 func (m *metrics) handler() http.Handler { return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{}) }
+
+// The bot counts its scans here.
+var _ bot.ScanMetrics = (*metrics)(nil)
