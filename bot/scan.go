@@ -77,11 +77,11 @@ func (b *Bot) scan(ctx context.Context, sc slack.SlashCommand, c remediation.Cal
 	}
 	fallback, blocks := scanBlocks(res, sc.UserID, cl)
 	if ts != "" {
-		if _, _, _, err := b.api.UpdateMessageContext(ctx, channel, ts, slack.MsgOptionText(fallback, false), slack.MsgOptionBlocks(blocks...)); err == nil {
+		_, _, _, err := b.api.UpdateMessageContext(ctx, channel, ts, slack.MsgOptionText(fallback, false), slack.MsgOptionBlocks(blocks...))
+		if err == nil {
 			return
-		} else {
-			b.log.WarnContext(ctx, "updating the scan's message with its summary", "channel", channel, "err", err)
 		}
+		b.log.WarnContext(ctx, "updating the scan's message with its summary", "channel", channel, "err", err)
 	}
 	wm := &slack.WebhookMessage{Text: fallback, ResponseType: slack.ResponseTypeInChannel, Blocks: &slack.Blocks{BlockSet: blocks}}
 	if err := slack.PostWebhookContext(ctx, sc.ResponseURL, wm); err != nil {
