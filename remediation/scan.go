@@ -192,6 +192,10 @@ func (s *Scanner) Scan(ctx context.Context, appQuery string, progress func(ScanP
 		return ScanResult{}, err
 	}
 	res.Gaps = gaps(&Facts{LogsErr: facts.LogsErr, TypesErr: facts.TypesErr, RulesErr: facts.RulesErr, Apps: []AppFacts{af}})
+	if limit := orDefault(s.MaxLogEvents, 5000); facts.LogsErr == nil && len(failures) >= limit {
+		res.Gaps = append(res.Gaps, Tf("The System Log held more failures than the %d read: older failures were judged on the sync state alone.",
+			"System Log には読み取った %d 件を超える失敗が記録されています。それより古い失敗は同期状態のみで判断しました。", limit))
+	}
 	progress(ScanProgress{App: app, Checked: res.Checked, Suspect: len(suspects), Done: true})
 	return res, nil
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -174,6 +175,13 @@ func TestScanErrors(t *testing.T) {
 	}
 	if _, err := s.Scan(context.Background(), " ", nil); err == nil || !errors.Is(err, ErrPermanent) {
 		t.Errorf("no app: %v", err)
+	}
+	// More failures than the scan reads: said as a gap.
+	w.fail(0, 5, staleFor(w.members[0].User.Login, w.members[0].AppUser.ExternalID))
+	w.fail(1, 6, staleFor(w.members[1].User.Login, w.members[1].AppUser.ExternalID))
+	res, err := (&Scanner{Okta: w, MaxLogEvents: 2, Clock: testclock.New(testNow).Now}).Scan(context.Background(), "Zoom", nil)
+	if err != nil || len(res.Failing) != 2 || len(res.Gaps) != 1 || !strings.Contains(res.Gaps[0].EN, "more failures than the 2 read") {
+		t.Errorf("truncated log: %+v %v", res.Gaps, err)
 	}
 	w.errs["ListAppMembers"] = ErrTransient
 	if _, err := s.Scan(context.Background(), "Zoom", nil); err == nil || !errors.Is(err, ErrTransient) {
