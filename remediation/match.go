@@ -44,7 +44,7 @@ func detailOf(msg string) string {
 }
 
 // An idToken is an ID as messages quote it: bare, quoted, in backticks or brackets.
-const idToken = "[\"'`‘’“”<(\\[]?([A-Za-z0-9][A-Za-z0-9._@:+/=-]*?)[\"'`‘’“”>)\\]]?(?:[.,;]*(?:\\s|$))"
+const idToken = "[\"'`‘’“”<(\\[]?((?:[A-Za-z0-9_]|-[A-Za-z0-9_])[A-Za-z0-9._@:+/=-]*?)[\"'`‘’“”>)\\]]?(?:[.,;]*(?:\\s|$))"
 
 var (
 	reNoUserReturned = regexp.MustCompile(`(?i)no user returned for user(?:\s+with\s+id)?\s*[:=]?\s*` + idToken)

@@ -28,6 +28,8 @@ type metrics struct {
 	auditLag  prometheus.Gauge
 	// bulkUsers counts bulk runs' users by result (fixed, failed, skipped, changed).
 	bulkUsers *prometheus.CounterVec
+	scans     *prometheus.CounterVec
+	scanUsers prometheus.Counter
 }
 
 func newMetrics() *metrics {
@@ -54,7 +56,18 @@ func newMetrics() *metrics {
 	m.bulkUsers = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "okta_chatops_bulk_users_total",
 		Help: "Users of bulk runs by result (fixed, failed, skipped: already healthy, changed: no longer assigned)."}, []string{"result"})
 	m.reg.MustRegister(m.bulkUsers)
+	m.scans = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "okta_chatops_scans_total",
+		Help: "App scans (/okta-scan) by outcome (ok, error)."}, []string{"outcome"})
+	m.scanUsers = prometheus.NewCounter(prometheus.CounterOpts{Name: "okta_chatops_scan_users_checked_total",
+		Help: "Assigned users checked by app scans."})
+	m.reg.MustRegister(m.scans, m.scanUsers)
 	return m
+}
+
+// Scanned implements bot.ScanMetrics.
+func (m *metrics) Scanned(outcome string, checked int) {
+	m.scans.WithLabelValues(outcome).Inc()
+	m.scanUsers.Add(float64(checked))
 }
 
 // Command implements bot.Metrics.
@@ -126,3 +139,6 @@ func (c rateLimitCollector) Collect(ch chan<- prometheus.Metric) {
 
 // handler serves /metrics.
 func (m *metrics) handler() http.Handler { return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{}) }
+
+// The bot counts its scans here.
+var _ bot.ScanMetrics = (*metrics)(nil)
