@@ -265,3 +265,55 @@ func TestServeBulkKilledMidRun(t *testing.T) {
 		}
 	}
 }
+
+// From /okta-scan to a bulk run: the scan's propose_bulk (re-assignment, the plan most
+// of Zoom's failing users share: these six and the seeded ones) becomes one approval
+// request; with the two approvals, the canary is tried first. Re-assigning does not clear a stale External ID while Zoom's
+// "Deactivate Users" is off, so the canary is not verified and the run stops there:
+// nobody else is touched.
+func TestServeScanToBulkRun(t *testing.T) {
+	x := newE2E(t)
+	x.serve(t, "VERIFY_TIMEOUT", "2s")
+	ctx := context.Background()
+	zoom, _ := x.okta.Org.AppID("Zoom")
+	ids, err := x.okta.Org.AddStaleUsers(ctx, zoom, "scanned", 6)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := x.slack.SlashCommand(ctx, uRequester, cOps, "/okta-scan", "Zoom"); err != nil {
+		t.Fatal(err)
+	}
+	sum := x.wait(t, "the scan's summary", func(m slacksim.Message) bool {
+		_, ok := m.Button(bot.ActionProposeBulk)
+		return m.Channel == cOps && ok && m.Contains("STALE_EXTERNAL_ID")
+	})
+	b, _ := sum.Button(bot.ActionProposeBulk)
+	if _, err := x.slack.Click(ctx, uRequester, cOps, sum.TS, bot.ActionProposeBulk, b.Value); err != nil {
+		t.Fatal(err)
+	}
+	req := x.wait(t, "the bulk approval request", inChannel(cOps, "Bulk fix for", "scanned1@example.com"))
+	approve, _ := req.Button("approve_run")
+	for _, by := range []string{uApprover, uAlice} {
+		if _, err := x.slack.Click(ctx, by, cOps, req.TS, "approve_run", approve.Value); err != nil {
+			t.Fatal(err)
+		}
+	}
+	final := x.wait(t, "the stop after the canary", func(m slacksim.Message) bool {
+		return m.ThreadTS == req.TS && m.Contains("canary user failed")
+	})
+	if !final.Contains("not touched") {
+		t.Errorf("the final progress does not list the users left untouched:\n%s", final.Text())
+	}
+	touched := 0
+	for _, n := range x.zoomWrites("DELETE") {
+		touched += n
+	}
+	if touched != 1 {
+		t.Errorf("%d Zoom users were unassigned, want the canary alone", touched)
+	}
+	for _, id := range ids {
+		if _, ok := x.okta.Org.AppUser(zoom, id); !ok {
+			t.Errorf("user %s is left unassigned", id)
+		}
+	}
+}
