@@ -235,6 +235,8 @@ func (b *Bot) handleInteraction(ctx context.Context, cb slack.InteractionCallbac
 			err = b.propose(ctx, c, a.Value, cb.ResponseURL)
 		case ActionShowEvidence:
 			err = b.showEvidence(ctx, c, a.Value)
+		case ActionDiagnoseUser:
+			err = b.diagnoseUser(ctx, c, a.Value)
 		case ActionApproveRun:
 			var v RunValue
 			if v, err = DecodeRunValue(a.ActionID, a.Value); err == nil {
