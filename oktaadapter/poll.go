@@ -5,9 +5,10 @@ import (
 	"strings"
 	"time"
 
-	"github.com/okta-chatops/okta-chatops/remediation"
 	"github.com/okta/okta-sdk-golang/v2/okta"
 	"github.com/okta/okta-sdk-golang/v2/okta/query"
+
+	"github.com/okta-chatops/okta-chatops/remediation"
 )
 
 // pollFilter selects what the watcher alerts on: provisioning failures and the
