@@ -77,6 +77,7 @@ type Watcher struct {
 	cfg      WatchConfig
 	leaseTTL time.Duration
 	caughtUp time.Time // the last time a poll came back with an empty page
+	held     bool      // this replica held the lease at the last look
 }
 
 // NewWatcher checks cfg and builds a watcher.
@@ -178,13 +179,20 @@ func (w *Watcher) Poll(ctx context.Context) error {
 
 // lease takes or renews the poller's lease; false when another replica holds it.
 func (w *Watcher) lease(ctx context.Context) (bool, error) {
-	if _, err := w.cfg.Store.Lock(ctx, WatchLeaseKey, w.cfg.Owner, w.leaseTTL); err != nil {
-		if errors.Is(err, ErrConflict) {
-			return false, nil
-		}
+	holder, err := w.cfg.Store.Lock(ctx, WatchLeaseKey, w.cfg.Owner, w.leaseTTL)
+	if err != nil && !errors.Is(err, ErrConflict) {
 		return false, fmt.Errorf("watcher: lease: %w", err)
 	}
-	return true, nil
+	held := err == nil
+	if held != w.held {
+		if held {
+			w.cfg.Logger.InfoContext(ctx, "watcher lease taken: this replica polls the System Log", "owner", w.cfg.Owner)
+		} else {
+			w.cfg.Logger.InfoContext(ctx, "watcher lease lost: another replica polls the System Log", "owner", w.cfg.Owner, "holder", holder)
+		}
+		w.held = held
+	}
+	return held, nil
 }
 
 // failure is one System Log event as the watcher reads it.
@@ -279,12 +287,23 @@ func (w *Watcher) record(ctx context.Context, events []LogEvent) error {
 		byID[in.ID] = in
 	}
 	for _, id := range shown {
-		if err := w.show(ctx, byID[id]); err != nil {
+		if err := ctx.Err(); err != nil {
+			return err // shutting down: the next poll replays the page
+		}
+		// Once posted, where the message is must be kept even when shutting down,
+		// or the next poll would post the alert again.
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), showTimeout)
+		err := w.show(sctx, byID[id])
+		cancel()
+		if err != nil {
 			return err
 		}
 	}
 	return nil
 }
+
+// showTimeout bounds posting (or updating) one alert and keeping where it is.
+const showTimeout = 30 * time.Second
 
 // join adds f to the open incident of its (app, code), opening one when there is none
 // or the last is older than WatchDedupe. changed says the alert must be shown: the
@@ -392,6 +411,7 @@ func (w *Watcher) show(ctx context.Context, in Incident) error {
 	if err != nil {
 		return fmt.Errorf("watcher: keeping the alert of incident %s: %w", in.ID, err)
 	}
+	w.cfg.Logger.DebugContext(ctx, "alert kept", "incident_id", in.ID, "channel", ch, "ts", ts, "version", in.Version)
 	return nil
 }
 

@@ -15,7 +15,8 @@ import (
 )
 
 // metrics is what /metrics shows (Prometheus text format), on a registry of its own.
-// It implements bot.Metrics and remediation.Observer, and observes Okta calls.
+// It implements bot.Metrics, remediation.Observer and remediation.WatchObserver, and
+// observes Okta calls.
 type metrics struct {
 	reg       *prometheus.Registry
 	commands  *prometheus.CounterVec
@@ -26,6 +27,8 @@ type metrics struct {
 	offWindow prometheus.Histogram
 	runsEnded *prometheus.CounterVec
 	auditLag  prometheus.Gauge
+	alerts    *prometheus.CounterVec
+	watchLag  prometheus.Gauge
 }
 
 func newMetrics() *metrics {
@@ -47,8 +50,12 @@ func newMetrics() *metrics {
 			Help: "Remediation runs that reached a final state, by state."}, []string{"state"}),
 		auditLag: prometheus.NewGauge(prometheus.GaugeOpts{Name: "okta_chatops_audit_outbox_lag_seconds",
 			Help: "Age of the oldest audit entry not yet posted to the audit channel (0: caught up)."}),
+		alerts: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "okta_chatops_alerts_total",
+			Help: "Alert messages in the alert channel, by action (posted, updated)."}, []string{"action"}),
+		watchLag: prometheus.NewGauge(prometheus.GaugeOpts{Name: "okta_chatops_watch_lag_seconds",
+			Help: "How far the System Log watcher is behind: now minus the newest event read (0: caught up; grows while polls fail)."}),
 	}
-	m.reg.MustRegister(m.commands, m.ack, m.oktaCalls, m.oktaTime, m.steps, m.offWindow, m.runsEnded, m.auditLag)
+	m.reg.MustRegister(m.commands, m.ack, m.oktaCalls, m.oktaTime, m.steps, m.offWindow, m.runsEnded, m.auditLag, m.alerts, m.watchLag)
 	return m
 }
 
@@ -73,6 +80,18 @@ func (m *metrics) ProvisioningResumed(d time.Duration) { m.offWindow.Observe(d.S
 
 // RunEnded implements remediation.Observer.
 func (m *metrics) RunEnded(s remediation.RunState) { m.runsEnded.WithLabelValues(string(s)).Inc() }
+
+// AlertShown implements remediation.WatchObserver.
+func (m *metrics) AlertShown(posted bool) {
+	action := "updated"
+	if posted {
+		action = "posted"
+	}
+	m.alerts.WithLabelValues(action).Inc()
+}
+
+// WatchLag implements remediation.WatchObserver.
+func (m *metrics) WatchLag(d time.Duration) { m.watchLag.Set(max(d, 0).Seconds()) }
 
 // OktaCall observes one Okta call (oktaadapter.Config.Observe).
 func (m *metrics) OktaCall(op string, status int, d time.Duration) {

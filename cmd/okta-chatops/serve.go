@@ -55,7 +55,11 @@ type service struct {
 	bot     *bot.Bot
 	metrics *metrics
 	retain  *retention
-	close   func() error
+	// watch polls the System Log for new failures; nil when watching is off
+	// (watchOff says why).
+	watch    *remediation.Watcher
+	watchOff string
+	close    func() error
 }
 
 func newService(ctx context.Context, cfg config.Config, e env) (*service, error) {
@@ -112,7 +116,22 @@ func newService(ctx context.Context, cfg config.Config, e env) (*service, error)
 	m.watch(b.store, okta)
 	retain := &retention{Store: b.store, Trim: b.trim, Keep: cfg.Retention, Every: time.Hour, Owner: eng.Owner(),
 		Clock: time.Now, Logger: e.log, AuditChannel: cfg.AuditChannel != ""}
-	return &service{cfg: cfg, api: api, okta: okta, store: b.store, eng: eng, bot: bt, metrics: m, retain: retain, close: b.close}, nil
+	svc := &service{cfg: cfg, api: api, okta: okta, store: b.store, eng: eng, bot: bt, metrics: m, retain: retain, close: b.close}
+	switch {
+	case cfg.WatchInterval == 0:
+		svc.watchOff = "OKTA_CHATOPS_WATCH_INTERVAL is 0"
+	case cfg.AlertChannel == "":
+		svc.watchOff = "no alert channel: set OKTA_CHATOPS_ALERT_CHANNEL (or OKTA_CHATOPS_CHANNELS, whose first channel is the default)"
+	default:
+		alerts := bot.NewAlerts(bot.AlertsConfig{Channel: cfg.AlertChannel, Locale: locale, Logger: e.log}, api)
+		svc.watch, err = remediation.NewWatcher(remediation.WatchConfig{Poller: okta, Store: b.store, Alerter: alerts,
+			Interval: cfg.WatchInterval, Owner: eng.Owner(), Logger: e.log, Observer: m})
+		if err != nil {
+			_ = b.close()
+			return nil, err
+		}
+	}
+	return svc, nil
 }
 
 // run serves until ctx ends or a fatal error happens.
@@ -152,6 +171,12 @@ func (s *service) run(ctx context.Context, e env) error {
 	g.Go(func() error { return s.eng.Work(gctx, 200*time.Millisecond, time.Second, 4) })
 	g.Go(func() error { return s.bot.Run(gctx) })
 	g.Go(func() error { return s.retain.run(gctx) })
+	if s.watch != nil {
+		g.Go(func() error { return s.watch.Run(gctx) })
+		e.log.Info("watching the System Log for provisioning failures", "alert_channel", s.cfg.AlertChannel, "interval", s.cfg.WatchInterval.String())
+	} else {
+		e.log.Warn("watching the System Log is off: no alerts of new provisioning failures", "reason", s.watchOff)
+	}
 	e.log.Info("okta-chatops serving", "http_addr", ln.Addr().String(), "okta_org", s.cfg.OktaOrgURL, "locale", s.cfg.Locale, "redis", s.cfg.RedisURL != "")
 	err = g.Wait()
 	if errors.Is(err, bot.ErrFatal) {

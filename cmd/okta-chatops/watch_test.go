@@ -1,0 +1,161 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/okta-chatops/okta-chatops/sim/oktasim"
+	"github.com/okta-chatops/okta-chatops/sim/slacksim"
+)
+
+// failZoomUsers adds n users assigned to Zoom, then deletes their Zoom accounts and
+// pushes their profiles: n "No user returned" failures land in the System Log.
+func failZoomUsers(t testing.TB, org *oktasim.Org, prefix string, n int) []string {
+	t.Helper()
+	ctx := context.Background()
+	zoom, ok := org.AppID(oktasim.LabelZoom)
+	if !ok {
+		t.Fatal("no Zoom app")
+	}
+	var ids, logins []string
+	for i := range n {
+		login := fmt.Sprintf("%s%d@example.com", prefix, i)
+		id, err := org.AddUser(oktasim.UserSpec{Login: login, FirstName: "Burst", LastName: fmt.Sprint(i)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := org.AssignUser(zoom, id); err != nil {
+			t.Fatal(err)
+		}
+		ids, logins = append(ids, id), append(logins, login)
+	}
+	if err := org.WaitIdle(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range ids {
+		st, _ := org.AppUser(zoom, id)
+		if err := org.SaaSDeleteAccount(zoom, st.ExternalID); err != nil {
+			t.Fatal(err)
+		}
+		if err := org.PushProfile(zoom, id); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return logins
+}
+
+// zoomStaleAlerts are the alert messages for (Zoom, STALE_EXTERNAL_ID) in the channel.
+func zoomStaleAlerts(ws *slacksim.Workspace) []slacksim.Message {
+	var out []slacksim.Message
+	for _, m := range ws.Messages(cOps) {
+		if m.ThreadTS == "" && !m.Ephemeral && m.Contains("STALE_EXTERNAL_ID") && m.Contains("Zoom") {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+func containsAll(m slacksim.Message, logins []string) bool {
+	for _, l := range logins {
+		if !m.Contains(l) {
+			return false
+		}
+	}
+	return true
+}
+
+var watchVars = []string{"OKTA_CHATOPS_CHANNELS", cOps, "OKTA_CHATOPS_WATCH_INTERVAL", "1s"}
+
+// A burst of failures gives one grouped alert; a restart neither repeats it nor misses
+// a later failure, which joins the same message.
+func TestServeWatchGroupsABurstAcrossARestart(t *testing.T) {
+	x := newE2E(t)
+	stop := x.serve(t, watchVars...)
+	burst := failZoomUsers(t, x.okta.Org, "burst", 8)
+	alert := x.wait(t, "one alert listing the whole burst", func(m slacksim.Message) bool {
+		return m.Channel == cOps && m.ThreadTS == "" && m.Contains("STALE_EXTERNAL_ID") && containsAll(m, burst)
+	})
+	if n := len(zoomStaleAlerts(x.slack)); n != 1 {
+		t.Fatalf("%d alert messages for one burst, want 1", n)
+	}
+	var diagnose, bulk int
+	for _, b := range alert.Buttons() {
+		switch b.ActionID {
+		case "diagnose_user":
+			diagnose++
+		case "propose_bulk":
+			bulk++
+			if !regexp.MustCompile(`^reset_external_id:inc-[0-9a-f]{16}$`).MatchString(b.Value) {
+				t.Errorf("propose_bulk value %q", b.Value)
+			}
+		}
+	}
+	if diagnose < len(burst) || bulk != 1 {
+		t.Errorf("%d diagnose_user and %d propose_bulk buttons", diagnose, bulk)
+	}
+	if code := stop(); code != 0 {
+		t.Fatalf("serve exited %d", code)
+	}
+
+	x.serve(t, watchVars...)
+	later := failZoomUsers(t, x.okta.Org, "later", 1)
+	updated := x.wait(t, "the same alert updated with the later failure", func(m slacksim.Message) bool {
+		return m.TS == alert.TS && m.Contains(later[0])
+	})
+	if n := len(zoomStaleAlerts(x.slack)); n != 1 {
+		t.Fatalf("%d alert messages after a restart, want the one updated", n)
+	}
+	for _, l := range append(burst, later...) {
+		if n := strings.Count(updated.Text(), l); n != 1 {
+			t.Errorf("%s listed %d times", l, n)
+		}
+	}
+	if !strings.Contains(x.logs.String(), "watching the System Log for provisioning failures") {
+		t.Error("serve did not say it watches")
+	}
+}
+
+// Two replicas: one polls (one lease holder), and a burst still gives one alert.
+func TestServeWatchTwoReplicasOnePoller(t *testing.T) {
+	x := newE2E(t)
+	x.serve(t, watchVars...)
+	x.serve(t, append([]string{"HTTP_ADDR", freeAddr(t)}, watchVars...)...)
+	burst := failZoomUsers(t, x.okta.Org, "pair", 3)
+	x.wait(t, "the alert", func(m slacksim.Message) bool {
+		return m.Channel == cOps && m.ThreadTS == "" && containsAll(m, burst)
+	})
+	// A second failure after the first alert: both replicas have polled by now.
+	more := failZoomUsers(t, x.okta.Org, "pairmore", 1)
+	x.wait(t, "the alert updated", func(m slacksim.Message) bool { return m.Channel == cOps && m.Contains(more[0]) })
+	if n := len(zoomStaleAlerts(x.slack)); n != 1 {
+		t.Fatalf("%d alert messages from two replicas, want 1", n)
+	}
+	owners := map[string]bool{}
+	for _, line := range strings.Split(x.logs.String(), "\n") {
+		if strings.Contains(line, "watcher lease taken") {
+			if i := strings.Index(line, "owner="); i >= 0 {
+				owners[strings.Fields(line[i:])[0]] = true
+			}
+		}
+	}
+	if len(owners) != 1 {
+		t.Fatalf("replicas that took the watcher lease: %v, want exactly one", owners)
+	}
+}
+
+// Without an alert channel watching is off, and serve says so.
+func TestServeWatchOffWithoutAChannel(t *testing.T) {
+	x := newE2E(t)
+	x.serve(t)
+	deadline := time.Now().Add(10 * time.Second)
+	for !strings.Contains(x.logs.String(), "watching the System Log is off") {
+		if time.Now().After(deadline) {
+			t.Fatalf("serve did not say watching is off:\n%s", x.logs.String())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
