@@ -141,6 +141,8 @@ func alertBlocks(in remediation.Incident, l remediation.Locale) (string, []slack
 	switch {
 	case in.AppWide && n == 0:
 		head = tf("%s · finding %s · since %s", "%s · 検出コード %s · %s から", esc(in.App.Label), in.Code, since)
+	case n == 1:
+		head = tf("%s · finding %s · 1 user · since %s", "%s · 検出コード %s · 1 人 · %s から", esc(in.App.Label), in.Code, since)
 	default:
 		head = tf("%s · finding %s · %d users · since %s", "%s · 検出コード %s · %d 人 · %s から", esc(in.App.Label), in.Code, n, since)
 	}

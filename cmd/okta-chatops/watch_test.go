@@ -159,3 +159,50 @@ func TestServeWatchOffWithoutAChannel(t *testing.T) {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
+
+// BenchmarkWatchDetectionDelay measures the time from a provisioning failure landing in
+// the System Log to the alert in Slack that lists it (posted, or updated with one more
+// user), through serve over Socket Mode with Redis, polling every second. At an
+// interval I the delay is at most I plus what this measures beyond I/2 on average.
+func BenchmarkWatchDetectionDelay(b *testing.B) {
+	x := newE2E(b)
+	x.serve(b, watchVars...)
+	org := x.okta.Org
+	zoom, _ := org.AppID(oktasim.LabelZoom)
+	ctx := context.Background()
+	ids := make([]string, b.N)
+	for i := range b.N {
+		id, err := org.AddUser(oktasim.UserSpec{Login: fmt.Sprintf("bench%d@example.com", i), FirstName: "Bench", LastName: fmt.Sprint(i)})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := org.AssignUser(zoom, id); err != nil {
+			b.Fatal(err)
+		}
+		ids[i] = id
+	}
+	if err := org.WaitIdle(ctx); err != nil {
+		b.Fatal(err)
+	}
+	var total, worst time.Duration
+	b.ResetTimer()
+	for i, id := range ids {
+		st, _ := org.AppUser(zoom, id)
+		if err := org.SaaSDeleteAccount(zoom, st.ExternalID); err != nil {
+			b.Fatal(err)
+		}
+		start := time.Now()
+		if err := org.PushProfile(zoom, id); err != nil {
+			b.Fatal(err)
+		}
+		want := fmt.Sprintf("· %d user", i+1) // "1 user", "2 users", …
+		x.wait(b, "the alert with one more user", func(m slacksim.Message) bool {
+			return m.Channel == cOps && m.ThreadTS == "" && m.Contains("STALE_EXTERNAL_ID") && m.Contains(want)
+		})
+		d := time.Since(start)
+		total += d
+		worst = max(worst, d)
+	}
+	b.ReportMetric(float64(total.Milliseconds())/float64(b.N), "ms/detection")
+	b.ReportMetric(float64(worst.Milliseconds()), "ms-max")
+}
