@@ -27,3 +27,4 @@ bench:
 	$(GO) test -run '^$$' -bench 'BenchmarkDiagnose$$|ProvisioningOffWindow' -benchtime 20x ./integration/
 	$(GO) test -run '^$$' -bench DiagnoseAtScale -benchtime 5x ./integration/
 	$(GO) test -run '^$$' -bench ConcurrentDiagnoses -benchtime 1x ./integration/
+	$(GO) test -run '^$$' -bench WatchDetectionDelay -benchtime 20x ./cmd/okta-chatops/
