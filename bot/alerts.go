@@ -57,7 +57,7 @@ var _ remediation.Alerter = (*Alerts)(nil)
 // ShowIncident implements remediation.Alerter: it posts the incident's alert, or
 // updates the one posted before (in.Channel, in.MessageTS).
 func (a *Alerts) ShowIncident(ctx context.Context, in remediation.Incident) (string, string, error) {
-	fallback, blocks := alertBlocks(in, a.cfg.Locale)
+	fallback, blocks := incidentBlocks(in, a.cfg.Locale)
 	opts := []slack.MsgOption{slack.MsgOptionText(fallback, false), slack.MsgOptionBlocks(blocks...)}
 	a.mu.Lock()
 	defer a.mu.Unlock()
@@ -130,10 +130,10 @@ func alertCause(in remediation.Incident) text {
 	}
 }
 
-// alertBlocks renders an incident's alert: the cause in one line, since when, the users
+// incidentBlocks renders an incident's alert: the cause in one line, since when, the users
 // (the first alertUsers with diagnose_user, then a count), propose_bulk when two or
 // more share a plan, and for an app-wide cause its runbook instead of per-user buttons.
-func alertBlocks(in remediation.Incident, l remediation.Locale) (string, []slack.Block) {
+func incidentBlocks(in remediation.Incident, l remediation.Locale) (string, []slack.Block) {
 	cause := alertCause(in).In(l)
 	since := slackDate(in.FirstSeen)
 	n := len(in.Users)

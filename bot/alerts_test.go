@@ -37,10 +37,10 @@ func blocksJSON(t *testing.T, blocks []slack.Block) string {
 	return string(b)
 }
 
-func TestAlertBlocksListTwentyThenCount(t *testing.T) {
+func TestIncidentBlocksListTwentyThenCount(t *testing.T) {
 	for _, l := range []remediation.Locale{remediation.EN, remediation.JA} {
 		in := alertIncident(37)
-		fallback, blocks := alertBlocks(in, l)
+		fallback, blocks := incidentBlocks(in, l)
 		if len(blocks) > maxBlocks || fallback == "" {
 			t.Fatalf("%s: %d blocks, fallback %q", l, len(blocks), fallback)
 		}
@@ -63,21 +63,21 @@ func TestAlertBlocksListTwentyThenCount(t *testing.T) {
 	}
 }
 
-func TestAlertBlocksOneUserHasNoBulkButton(t *testing.T) {
-	_, blocks := alertBlocks(alertIncident(1), remediation.EN)
+func TestIncidentBlocksOneUserHasNoBulkButton(t *testing.T) {
+	_, blocks := incidentBlocks(alertIncident(1), remediation.EN)
 	if js := blocksJSON(t, blocks); strings.Contains(js, ActionProposeBulk) || !strings.Contains(js, ActionDiagnoseUser) {
 		t.Errorf("one user: %s", js)
 	}
 }
 
-func TestAlertBlocksAppWideShowsTheRunbook(t *testing.T) {
+func TestIncidentBlocksAppWideShowsTheRunbook(t *testing.T) {
 	in := alertIncident(3)
 	in.Code, in.AppWide, in.Plan = remediation.AppCredentialsInvalid, true, ""
 	for i := range in.Users {
 		in.Users[i].Plans = nil
 	}
 	for _, l := range []remediation.Locale{remediation.EN, remediation.JA} {
-		_, blocks := alertBlocks(in, l)
+		_, blocks := incidentBlocks(in, l)
 		js := blocksJSON(t, blocks)
 		if strings.Contains(js, ActionDiagnoseUser) || strings.Contains(js, ActionProposeBulk) {
 			t.Errorf("%s: an app-wide alert has per-user buttons: %s", l, js)

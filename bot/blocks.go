@@ -36,6 +36,9 @@ const (
 	// ActionProposeBulk proposes one bulk fix for the users of an incident (value:
 	// BulkValue).
 	ActionProposeBulk = "propose_bulk"
+	// ActionMarkHandled ends a run that still owes a restore or an undo, on an
+	// approver's word that it was put right by hand (value: RunValue).
+	ActionMarkHandled = "mark_handled"
 	// CallbackRejectRun is the reject modal's callback ID; its input is reasonBlock/reasonAction.
 	CallbackRejectRun = "reject_run"
 	reasonBlock       = "reason"
@@ -179,6 +182,9 @@ func diagnosisBlocks(d remediation.Diagnosis, requester, cc string, view diagnos
 func requestBlocks(r *remediation.Run, risk remediation.Risk, l remediation.Locale) (string, []slack.Block) {
 	header := msgRequestHeader(r).In(l)
 	blocks := []slack.Block{section(header), contextBlock(msgRequestMeta(r, risk).In(l))}
+	if r.AppWide {
+		blocks = append(blocks, section(msgAppWideRetry(r).In(l)))
+	}
 	// The dry run, split over sections of at most 3000 characters.
 	var cur strings.Builder
 	cur.WriteString(msgDryRunHeader().In(l))
@@ -223,6 +229,17 @@ func manualStepBlocks(r *remediation.Run, ev remediation.AuditEvent, l remediati
 	return shorten(line, maxMessageText), []slack.Block{
 		section(line),
 		slack.NewActionBlock(fmt.Sprintf("confirm-%d", ev.Step), button(ActionConfirmStep, StepValue{RunID: r.ID, Step: ev.Step}.Encode(), msgDone().In(l), slack.StylePrimary)),
+	}
+}
+
+// alertBlocks says what a run leaves for people to put right (remediation.Run.Alert),
+// with the button an approver clicks once it was done by hand.
+func alertBlocks(r *remediation.Run, l remediation.Locale) (string, []slack.Block) {
+	line := shorten(":rotating_light: "+r.Alert.In(l)+" ("+r.ID+")", maxMessageText)
+	return line, []slack.Block{
+		section(esc(line)),
+		slack.NewActionBlock("handled", button(ActionMarkHandled, RunValue{RunID: r.ID}.Encode(), msgMarkHandled().In(l), slack.StyleDanger)),
+		contextBlock(msgMarkHandledWho().In(l)),
 	}
 }
 

@@ -40,6 +40,7 @@ type UseCases interface {
 	Reject(ctx context.Context, c remediation.Caller, runID, reason string) (remediation.Run, error)
 	Cancel(ctx context.Context, c remediation.Caller, runID, reason string) (remediation.Run, error)
 	Confirm(ctx context.Context, c remediation.Caller, runID string, step int) (remediation.Run, error)
+	MarkHandled(ctx context.Context, c remediation.Caller, runID, note string) (remediation.Run, error)
 	Status(ctx context.Context, c remediation.Caller, runID string) ([]remediation.Run, error)
 	Audit(ctx context.Context, c remediation.Caller, q remediation.AuditQuery) ([]remediation.AuditEntry, error)
 	Risk(p remediation.PlanID) remediation.Risk
@@ -141,10 +142,12 @@ type job struct {
 	action     *slack.InteractionCallback
 }
 
-// note is a run change the engine reported, waiting to be posted.
+// note is a run change the engine reported, waiting to be posted; or, with say set, a
+// line to post.
 type note struct {
 	run remediation.Run
 	ev  remediation.AuditEvent
+	say *say
 }
 
 // New builds the bot. api must be configured with the app-level token for Socket Mode.

@@ -50,6 +50,7 @@ func (b *Bot) handleSlash(ctx context.Context, sc slack.SlashCommand) {
 		return
 	}
 	c := caller(sc.UserID, sc.ChannelID, l)
+	ctx = b.waitSaid(ctx, sc.ChannelID, sc.UserID, sc.ResponseURL, l)
 	if err := b.uc.Admit(ctx, c, sc.Command); err != nil {
 		b.cfg.Metrics.Command(name, OutcomeRefused)
 		b.answer(ctx, sc, b.errText(err, l))
@@ -228,6 +229,7 @@ func (b *Bot) handleInteraction(ctx context.Context, cb slack.InteractionCallbac
 		channel = cb.Container.ChannelID
 	}
 	c := caller(user, channel, l)
+	ctx = b.waitSaid(ctx, channel, user, "", l)
 	for _, a := range cb.ActionCallback.BlockActions {
 		var err error
 		switch a.ActionID {
@@ -258,6 +260,11 @@ func (b *Bot) handleInteraction(ctx context.Context, cb slack.InteractionCallbac
 			var v StepValue
 			if v, err = DecodeStepValue(a.Value); err == nil {
 				_, err = b.uc.Confirm(ctx, c, v.RunID, v.Step)
+			}
+		case ActionMarkHandled:
+			var v RunValue
+			if v, err = DecodeRunValue(a.ActionID, a.Value); err == nil {
+				_, err = b.uc.MarkHandled(ctx, c, v.RunID, markHandledNote)
 			}
 		default:
 			continue

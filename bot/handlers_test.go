@@ -45,6 +45,9 @@ type fakeUseCases struct {
 	runs     []remediation.Run
 	entries  []remediation.AuditEntry
 	proposal remediation.Proposal
+	// rateWait, when set, makes Diagnose wait (twice) for an Okta budget, as the Okta
+	// adapter reports it.
+	rateWait time.Duration
 }
 
 func (f *fakeUseCases) record(c remediation.Caller, method string, args ...any) error {
@@ -72,9 +75,13 @@ func (f *fakeUseCases) Admit(_ context.Context, c remediation.Caller, what strin
 	return f.refuse[c.ID]
 }
 
-func (f *fakeUseCases) Diagnose(_ context.Context, c remediation.Caller, userQuery, appQuery string) (remediation.Diagnosis, error) {
+func (f *fakeUseCases) Diagnose(ctx context.Context, c remediation.Caller, userQuery, appQuery string) (remediation.Diagnosis, error) {
 	if err := f.record(c, "Diagnose", c.ID, userQuery, appQuery); err != nil {
 		return remediation.Diagnosis{}, err
+	}
+	if f.rateWait > 0 {
+		remediation.SayRateWait(ctx, "apps", f.rateWait)
+		remediation.SayRateWait(ctx, "logs", f.rateWait)
 	}
 	return f.diag, nil
 }
@@ -121,6 +128,10 @@ func (f *fakeUseCases) Cancel(_ context.Context, c remediation.Caller, runID, _ 
 
 func (f *fakeUseCases) Confirm(_ context.Context, c remediation.Caller, runID string, step int) (remediation.Run, error) {
 	return remediation.Run{}, f.record(c, "Confirm", c.ID, runID, step)
+}
+
+func (f *fakeUseCases) MarkHandled(_ context.Context, c remediation.Caller, runID, note string) (remediation.Run, error) {
+	return remediation.Run{}, f.record(c, "MarkHandled", c.ID, runID, note)
 }
 
 func (f *fakeUseCases) Status(_ context.Context, c remediation.Caller, runID string) ([]remediation.Run, error) {
@@ -226,6 +237,7 @@ type handlerRig struct {
 	uc      *fakeUseCases
 	store   *fakeStore
 	metrics *fakeMetrics
+	bot     *Bot
 }
 
 func newHandlerRig(t *testing.T) *handlerRig {
@@ -250,6 +262,7 @@ func newHandlerRig(t *testing.T) *handlerRig {
 	r.api = slack.New(hBotToken, slack.OptionAppLevelToken(hAppToken), slack.OptionAPIURL(srv.URL+"/api/"))
 	b := New(Config{Locale: remediation.EN, NotifyUser: true, UserLimit: 3, Metrics: r.metrics}, r.api, r.uc, r.store,
 		directory{hRequester: "helpdesk@example.com", hApprover: "manager@example.com", hAlice: "alice@example.com"})
+	r.bot = b
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- b.Run(ctx) }()
@@ -508,6 +521,7 @@ func TestHandlerBadPayloadChangesNothing(t *testing.T) {
 		{ActionApproveRun, "run-x"},
 		{ActionConfirmStep, hRunID + ":0"},
 		{ActionShowEvidence, "00u1"},
+		{ActionMarkHandled, "run-x"},
 	}
 	var els []slack.BlockElement
 	for _, b := range bad {
@@ -545,4 +559,40 @@ func TestHandlerStoreDownSaysSo(t *testing.T) {
 	if got := r.uc.called(); len(got) != n {
 		t.Errorf("a use case ran without the store: %q", got[n:])
 	}
+}
+
+// A run that owes an undo is said loudly in its thread and the audit channel with a
+// mark_handled button; a click goes to the use case (which allows approvers only), and
+// its refusal is answered privately.
+func TestHandlerMarkHandled(t *testing.T) {
+	r := newHandlerRig(t)
+	_, ts, err := r.api.PostMessage(hOps, slack.MsgOptionText("request", false))
+	if err != nil {
+		t.Fatal(err)
+	}
+	run := goldenRun(remediation.StateRunning)
+	run.Origin = remediation.Origin{Channel: hOps, ThreadTS: ts}
+	run.OwedSince = goldenAt
+	run.Alert = remediation.T("PROVISIONING TO Zoom IS STILL PAUSED <restore it>.", "Zoom へのプロビジョニングは一時停止したままです。")
+	r.bot.RunChanged(t.Context(), *run, remediation.AuditEvent{Type: remediation.AuditAlert, RunID: hRunID})
+	m := r.wait(t, "the alert in the thread", func(m slacksim.Message) bool {
+		_, ok := m.Button(ActionMarkHandled)
+		return m.Channel == hOps && m.ThreadTS == ts && ok
+	})
+	if !m.Contains("STILL PAUSED") || !m.Contains(hRunID) {
+		t.Errorf("the alert: %s", m.Text())
+	}
+	if strings.Contains(string(m.Blocks), "<restore it>") {
+		t.Errorf("the alert's text is not escaped: %s", m.Blocks)
+	}
+	b, _ := m.Button(ActionMarkHandled)
+	if b.Value != hRunID {
+		t.Errorf("mark_handled value %q", b.Value)
+	}
+	r.click(t, hApprover, m, ActionMarkHandled, b.Value)
+	waitCall(t, r.uc, "MarkHandled "+hApprover+" "+hRunID+" "+markHandledNote)
+
+	r.uc.errs["MarkHandled"] = &remediation.Refusal{Reason: remediation.T("Only an approver of this run can mark it handled.", "この実行を対応済みにできるのは、承認者のみです。")}
+	r.click(t, hRequester, m, ActionMarkHandled, b.Value)
+	r.wait(t, "the refusal, privately", ephemeralTo(hRequester, "Only an approver of this run can mark it handled."))
 }

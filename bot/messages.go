@@ -91,6 +91,14 @@ func msgRequestMeta(r *remediation.Run, risk remediation.Risk) text {
 		mention(r.Requester), msgRisk(risk), mentions(r.Approvers), r.Quorum, slackDate(r.ExpiresAt))
 }
 
+// msgAppWideRetry says, on the request of an app-wide cause, that the retry is no fix
+// by itself.
+func msgAppWideRetry(r *remediation.Run) text {
+	return tf(":warning: Every user of %s is affected. Re-assigning %s helps only once the integration is fixed: do the manual steps first (each is confirmed with Done), and retry the other affected users afterwards.",
+		":warning: %s のすべてのユーザーが影響を受けています。%s の再割り当ては、連携を修正した後でなければ効果がありません。先に手動の手順を実施し(各手順は [完了] で確認します)、その後で影響を受けた他のユーザーも再試行してください。",
+		esc(r.Target.AppLabel), esc(r.Target.UserLogin))
+}
+
 func msgDryRunHeader() text {
 	return t("*Steps and the exact API calls (dry run):*", "*手順と実行される API 呼び出し(ドライラン):*")
 }
@@ -162,6 +170,15 @@ func msgProgress(r *remediation.Run, ev remediation.AuditEvent) text {
 		}
 		return tf(":raising_hand: %s, please do %s: %s", ":raising_hand: %s さん、次の手順を手作業で実施してください。%s: %s",
 			mention(s.AssignedTo), step, remediation.DryRun(r)[ev.Step-1].Instructions)
+	case remediation.AuditReminded:
+		if ev.Step >= 1 && ev.Step <= len(r.Steps) {
+			asked := ev
+			asked.Type = remediation.AuditStepWaiting
+			return tf(":bell: Reminder, still waiting: %s", ":bell: リマインダー(まだ完了していません): %s", msgProgress(r, asked))
+		}
+		return tf(":bell: Reminder: this request still waits for approval by %s (%d needed); it expires %s.",
+			":bell: リマインダー: この依頼はまだ承認されていません。承認者: %s(%d 名必要)。期限: %s。",
+			mentions(r.Approvers), r.Quorum, slackDate(r.ExpiresAt))
 	case remediation.AuditConfirmed:
 		return tf(":ok_hand: %s confirmed %s", ":ok_hand: %s が確認: %s", mention(ev.Actor), step)
 	case remediation.AuditCompensated:
@@ -272,4 +289,28 @@ func msgCancelRun() text { return t("Cancel and undo", "取り消して元に戻
 func msgStoreDown() text {
 	return t(":warning: The bot's store is unavailable; nothing was changed. Please try again in a moment.",
 		":warning: ボットのデータストアに接続できないため、何も変更していません。しばらくしてから再度お試しください。")
+}
+
+func msgMarkHandled() text {
+	return t("Mark handled (done by hand)", "対応済みにする(手動で対応済み)")
+}
+
+func msgMarkHandledWho() text {
+	return t("Only an approver can mark it handled, once the settings above are back as they were; the bot then stops retrying.",
+		"上記の設定を手動で元に戻した後、承認者のみが対応済みにできます。対応済みにすると、ボットは再試行を止めます。")
+}
+
+// markHandledNote is the audit trail's note of a run marked handled in Slack.
+const markHandledNote = "marked handled in Slack"
+
+// msgRateWait says that an Okta call waits for its rate budget rather than be refused.
+func msgRateWait(bucket string, wait time.Duration) text {
+	api := t("Okta API", "Okta API")
+	switch bucket {
+	case "apps", "logs", "users":
+		api = tf("Okta's /api/v1/%s", "Okta の /api/v1/%s", bucket)
+	}
+	s := max(int(wait.Round(time.Second)/time.Second), 1)
+	return tf(":hourglass_flowing_sand: Nearly all of the rate limit of %s (shared by every replica of the bot) is used, so the next call waits about %d s rather than be refused. Nothing is wrong; it goes on by itself.",
+		":hourglass_flowing_sand: %s のレート制限(ボットの全レプリカで共有)の残りがわずかなため、拒否されないよう次の呼び出しまで約 %d 秒待機しています。問題はありません。このまま自動的に続行します。", api, s)
 }

@@ -3,6 +3,7 @@ package bot
 import (
 	"context"
 	"errors"
+	"sync"
 	"time"
 
 	"github.com/slack-go/slack"
@@ -15,11 +16,55 @@ import (
 // never blocks the engine (a full queue drops the line; the audit trail and the audit
 // channel keep the record).
 func (b *Bot) RunChanged(ctx context.Context, r remediation.Run, ev remediation.AuditEvent) {
+	b.queue(ctx, note{run: r, ev: ev})
+}
+
+// queue hands a note to the poster without blocking (a full queue drops it).
+func (b *Bot) queue(ctx context.Context, n note) {
 	select {
-	case b.notes <- note{run: r, ev: ev}:
+	case b.notes <- n:
 	default:
-		b.log.WarnContext(ctx, "progress queue full; dropping a thread line", "run_id", r.ID, "event", ev.Type)
+		b.log.WarnContext(ctx, "progress queue full; dropping a thread line", "run_id", n.run.ID, "event", n.ev.Type)
 	}
+}
+
+// say is a line the poster posts: in a thread (thread set), or privately to user
+// (through responseURL when there is one).
+type say struct {
+	channel, thread, user, responseURL, text string
+}
+
+func (b *Bot) postSay(ctx context.Context, s say) {
+	if s.thread != "" {
+		if err := honourRetryAfter(ctx, func() error {
+			_, _, err := b.api.PostMessageContext(ctx, s.channel, slack.MsgOptionText(s.text, false), slack.MsgOptionTS(s.thread))
+			return err
+		}); err != nil {
+			b.log.WarnContext(ctx, "posting a line in a thread", "err", err)
+		}
+		return
+	}
+	b.answer(ctx, slack.SlashCommand{ChannelID: s.channel, UserID: s.user, ResponseURL: s.responseURL}, s.text)
+}
+
+// RunWaits implements remediation.RunWaitNotifier: a run whose Okta call waits long
+// for its budget says so in its thread.
+func (b *Bot) RunWaits(ctx context.Context, r remediation.Run, bucket string, wait time.Duration) {
+	if r.Origin.Channel == "" || r.Origin.ThreadTS == "" {
+		return
+	}
+	b.queue(ctx, note{run: r, say: &say{channel: r.Origin.Channel, thread: r.Origin.ThreadTS, text: msgRateWait(bucket, wait).In(b.cfg.Locale)}})
+}
+
+// waitSaid is ctx for handling one envelope of user: a long wait for an Okta budget
+// is said to them privately, once.
+func (b *Bot) waitSaid(ctx context.Context, channel, user, responseURL string, l remediation.Locale) context.Context {
+	var once sync.Once
+	return remediation.WithRateWait(ctx, func(ctx context.Context, bucket string, wait time.Duration) {
+		once.Do(func() {
+			b.queue(ctx, note{say: &say{channel: channel, user: user, responseURL: responseURL, text: msgRateWait(bucket, wait).In(l)}})
+		})
+	})
 }
 
 // postNotes posts run changes in order: a line in the request's thread, and the request
@@ -30,6 +75,10 @@ func (b *Bot) postNotes(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case n := <-b.notes:
+			if n.say != nil {
+				b.postSay(ctx, *n.say)
+				continue
+			}
 			b.postNote(ctx, n)
 		}
 	}
@@ -48,7 +97,7 @@ func (b *Bot) postNote(ctx context.Context, n note) {
 	ctx = logctx.With(ctx, "run_id", r.ID, "okta_user_id", r.Target.UserID, "slack_user_id", r.Requester)
 	log := b.log.With("event", ev.Type)
 	var opts []slack.MsgOption
-	if ev.Type == remediation.AuditStepWaiting {
+	if ev.Type == remediation.AuditStepWaiting || (ev.Type == remediation.AuditReminded && ev.Step > 0) {
 		fallback, blocks := manualStepBlocks(r, ev, l)
 		opts = []slack.MsgOption{slack.MsgOptionText(fallback, false), slack.MsgOptionBlocks(blocks...)}
 	} else if line := msgProgress(r, ev); !line.IsZero() {
@@ -82,15 +131,15 @@ func (b *Bot) postNote(ctx context.Context, n note) {
 // leaves for people to put right (remediation.Run.Alert). It comes from the engine's
 // memory: it does not need the store, which may be what failed.
 func (b *Bot) postAlert(ctx context.Context, r *remediation.Run) {
-	line := shorten(":rotating_light: "+r.Alert.In(b.cfg.Locale)+" ("+r.ID+")", maxMessageText)
+	line, blocks := alertBlocks(r, b.cfg.Locale)
 	if r.Origin.Channel != "" && r.Origin.ThreadTS != "" {
-		if _, _, err := b.api.PostMessageContext(ctx, r.Origin.Channel, slack.MsgOptionText(line, false),
+		if _, _, err := b.api.PostMessageContext(ctx, r.Origin.Channel, slack.MsgOptionText(line, false), slack.MsgOptionBlocks(blocks...),
 			slack.MsgOptionTS(r.Origin.ThreadTS), slack.MsgOptionBroadcast()); err != nil {
 			b.log.WarnContext(ctx, "posting an alert in the run's thread", "run_id", r.ID, "err", err)
 		}
 	}
 	if b.cfg.AuditChannel != "" {
-		if _, _, err := b.api.PostMessageContext(ctx, b.cfg.AuditChannel, slack.MsgOptionText(line, false)); err != nil {
+		if _, _, err := b.api.PostMessageContext(ctx, b.cfg.AuditChannel, slack.MsgOptionText(line, false), slack.MsgOptionBlocks(blocks...)); err != nil {
 			b.log.WarnContext(ctx, "posting an alert in the audit channel", "run_id", r.ID, "err", err)
 		}
 	}

@@ -117,7 +117,8 @@ func isIncidentID(s string) bool {
 	return true
 }
 
-// RunValue is the value of approve_run, reject_run and cancel_run: the run ID alone.
+// RunValue is the value of approve_run, reject_run, cancel_run and mark_handled: the
+// run ID alone.
 type RunValue struct{ RunID string }
 
 // Encode renders the value.

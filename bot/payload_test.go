@@ -30,7 +30,7 @@ func TestPayloadFormats(t *testing.T) {
 	}
 	for _, c := range []struct{ got, want string }{
 		{ActionProposePlan, "propose_plan"}, {ActionApproveRun, "approve_run"}, {ActionRejectRun, "reject_run"},
-		{ActionConfirmStep, "confirm_step"}, {ActionShowEvidence, "show_evidence"}, {ActionCancelRun, "cancel_run"},
+		{ActionConfirmStep, "confirm_step"}, {ActionShowEvidence, "show_evidence"}, {ActionCancelRun, "cancel_run"}, {ActionMarkHandled, "mark_handled"},
 		{CallbackRejectRun, "reject_run"}, {ActionDiagnoseUser, "diagnose_user"}, {ActionProposeBulk, "propose_bulk"},
 	} {
 		if c.got != c.want {

@@ -29,10 +29,59 @@ import (
 //	    quorum: 2
 //	    expiry: 4h
 //	    manager: true      # the requester's Okta manager may approve too
+//	reminders:             # nothing waits silently (0 turns one off)
+//	  approval: 4h         # an unanswered approval request reminds its approvers
+//	  manual_step: 30m     # an unconfirmed manual step reminds its assignee
 type policyFile struct {
 	Requesters []string              `yaml:"requesters"`
 	Default    policyRule            `yaml:"default"`
 	Plans      map[string]policyRule `yaml:"plans"`
+	Reminders  policyReminders       `yaml:"reminders"`
+}
+
+// policyReminders is the reminders: section; an entry left out keeps its default.
+type policyReminders struct {
+	Approval   *reminderEvery `yaml:"approval"`
+	ManualStep *reminderEvery `yaml:"manual_step"`
+}
+
+// reminderEvery is a Go duration, or a bare 0 (off).
+type reminderEvery time.Duration
+
+func (d *reminderEvery) UnmarshalYAML(n *yaml.Node) error {
+	if n.Value == "0" {
+		*d = 0
+		return nil
+	}
+	v, err := time.ParseDuration(n.Value)
+	if err != nil {
+		return fmt.Errorf("line %d: %q is not a duration (e.g. 30m, 4h, or 0 for off)", n.Line, n.Value)
+	}
+	*d = reminderEvery(v)
+	return nil
+}
+
+// minReminder keeps a reminder from flooding a thread.
+const minReminder = time.Minute
+
+// apply sets p's reminders from the section, checking each.
+func (r policyReminders) apply(p *remediation.Policy) []error {
+	var errs []error
+	for _, x := range []struct {
+		name string
+		v    *reminderEvery
+		dst  *time.Duration
+	}{{"approval", r.Approval, &p.Reminders.Approval}, {"manual_step", r.ManualStep, &p.Reminders.ManualStep}} {
+		if x.v == nil {
+			continue
+		}
+		if d := time.Duration(*x.v); d < 0 || (d > 0 && d < minReminder) {
+			errs = append(errs, fmt.Errorf("reminders.%s: %s is too short: give a duration of %s or more (e.g. 30m), or 0 to turn it off", x.name, d, minReminder))
+			continue
+		}
+		*x.dst = time.Duration(*x.v)
+	}
+	return errs
 }
 
 type policyRule struct {
@@ -47,7 +96,8 @@ type policyRule struct {
 // policy file's rules on top when OKTA_CHATOPS_POLICY_FILE is set. Errors name the file
 // and the entry.
 func (c Config) Policy(readFile func(string) ([]byte, error)) (*remediation.Policy, error) {
-	p := &remediation.Policy{Approvers: c.Approvers, Requesters: c.Requesters, TTL: c.ApprovalTTL, Plans: map[remediation.PlanID]remediation.PlanRule{}}
+	p := &remediation.Policy{Approvers: c.Approvers, Requesters: c.Requesters, TTL: c.ApprovalTTL, Plans: map[remediation.PlanID]remediation.PlanRule{},
+		Reminders: remediation.DefaultReminders()}
 	if c.PolicyFile == "" {
 		return p, nil
 	}
@@ -61,10 +111,11 @@ func (c Config) Policy(readFile func(string) ([]byte, error)) (*remediation.Poli
 	if err := dec.Decode(&f); err != nil && !errors.Is(err, io.EOF) {
 		return nil, fmt.Errorf("OKTA_CHATOPS_POLICY_FILE %s: %w", c.PolicyFile, err)
 	}
-	if d := f.Default; len(f.Requesters) == 0 && len(f.Plans) == 0 && len(d.Approvers) == 0 && d.Risk == "" && d.Quorum == 0 && d.Expiry == 0 && !d.Manager {
+	if d := f.Default; len(f.Requesters) == 0 && len(f.Plans) == 0 && len(d.Approvers) == 0 && d.Risk == "" && d.Quorum == 0 && d.Expiry == 0 && !d.Manager &&
+		f.Reminders == (policyReminders{}) {
 		// An empty file (or one of comments) is a mistake, not "no policy": say so rather
 		// than run with defaults the operator meant to change.
-		return nil, fmt.Errorf("OKTA_CHATOPS_POLICY_FILE %s sets nothing (it is empty or only comments): give default: or plans: (see README.md), or unset the variable", c.PolicyFile)
+		return nil, fmt.Errorf("OKTA_CHATOPS_POLICY_FILE %s sets nothing (it is empty or only comments): give default:, plans: or reminders: (see README.md), or unset the variable", c.PolicyFile)
 	}
 	var errs []error
 	check := func(where string, r policyRule) remediation.PlanRule {
@@ -121,6 +172,7 @@ func (c Config) Policy(readFile func(string) ([]byte, error)) (*remediation.Poli
 			}
 		}
 	}
+	errs = append(errs, f.Reminders.apply(p)...)
 	errs = append(errs, unreachableQuorums(p)...)
 	if err := errors.Join(errs...); err != nil {
 		return nil, fmt.Errorf("OKTA_CHATOPS_POLICY_FILE %s: %w", c.PolicyFile, err)

@@ -94,3 +94,44 @@ func TestPolicyReachableQuorums(t *testing.T) {
 		}
 	}
 }
+
+// Reminders default to 4h (approval) and 30m (manual step) with or without a file; the
+// file may change either, 0 turns one off, and a duration too short or unreadable is
+// refused with the entry named.
+func TestPolicyReminders(t *testing.T) {
+	c := Config{Approvers: []string{"U1"}, ApprovalTTL: time.Hour}
+	p, err := c.Policy(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Reminders != (remediation.Reminders{Approval: 4 * time.Hour, ManualStep: 30 * time.Minute}) {
+		t.Errorf("default reminders %+v", p.Reminders)
+	}
+	c.PolicyFile = "/p.yaml"
+	for file, want := range map[string]remediation.Reminders{
+		"reminders:\n  approval: 2h\n":                        {Approval: 2 * time.Hour, ManualStep: 30 * time.Minute},
+		"reminders:\n  manual_step: 0\n":                      {Approval: 4 * time.Hour},
+		"reminders: {approval: 90m, manual_step: 10m}\n":      {Approval: 90 * time.Minute, ManualStep: 10 * time.Minute},
+		"default:\n  quorum: 1\nreminders:\n  approval: 0s\n": {ManualStep: 30 * time.Minute},
+	} {
+		p, err := c.Policy(func(string) ([]byte, error) { return []byte(file), nil })
+		if err != nil {
+			t.Errorf("%q: %v", file, err)
+			continue
+		}
+		if p.Reminders != want {
+			t.Errorf("%q: reminders %+v, want %+v", file, p.Reminders, want)
+		}
+	}
+	for file, want := range map[string]string{
+		"reminders:\n  approval: 10s\n":     "reminders.approval: 10s is too short",
+		"reminders:\n  manual_step: -5m\n":  "reminders.manual_step: -5m0s is too short",
+		"reminders:\n  manual_step: soon\n": "OKTA_CHATOPS_POLICY_FILE /p.yaml",
+		"reminders:\n  aproval: 1h\n":       "field aproval not found",
+	} {
+		_, err := c.Policy(func(string) ([]byte, error) { return []byte(file), nil })
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%q: error %v, want %q", file, err, want)
+		}
+	}
+}

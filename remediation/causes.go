@@ -14,8 +14,8 @@ import (
 // plan where Okta's API allows it, or else by a runbook: the steps a person does in the
 // Admin Console or at the SaaS, followed by the retry.
 
-// Connection is the app's default provisioning connection
-// (GET /api/v1/apps/{app}/connections/default).
+// Connection is the app's default provisioning connection, as Okta's Application
+// Connections API reports it.
 type Connection struct {
 	Status     string `json:"status"` // ENABLED, DISABLED or UNKNOWN
 	AuthScheme string `json:"auth_scheme,omitempty"`
@@ -163,6 +163,14 @@ func syncStateEvidence(au *AppUser) Evidence {
 	return Evidence{Kind: EvSyncState, Label: T("Sync state", "同期状態"), Value: orUnknown(v)}
 }
 
+// proposeRetry makes a runbook finding propose its retry: the run of that plan starts
+// with the runbook's manual steps, each confirmed by a person, and then retries.
+func proposeRetry(fd *Finding) {
+	if len(fd.Runbook) > 0 && fd.Retry != "" && len(fd.Plans) == 0 {
+		fd.Plans = []PlanID{fd.Retry}
+	}
+}
+
 // appWideNote is what every app-wide finding says plainly.
 func appWideNote(app string) Text {
 	return Tf("This is not about one user: every user of %s is affected, and re-assigning a user will not help until the integration is fixed.",
@@ -213,7 +221,7 @@ func credentialsInvalid(f *Facts, af *AppFacts, failure *LogEvent) *Finding {
 func connectionDisabled(f *Facts, af *AppFacts) Finding {
 	app, c := af.App, af.Connection
 	ev := []Evidence{{Kind: EvConnection, Label: T("Provisioning connection", "プロビジョニング接続"), Value: c.Status,
-		Note: T("GET /api/v1/apps/{appId}/connections/default", "GET /api/v1/apps/{appId}/connections/default")}}
+		Note: T("as Okta's API reports the app's provisioning connection", "Okta の API が返すアプリのプロビジョニング接続の状態")}}
 	if c.AuthScheme != "" {
 		ev = append(ev, Evidence{Kind: EvConnection, Label: T("Authentication scheme", "認証方式"), Value: c.AuthScheme})
 	}

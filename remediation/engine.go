@@ -21,7 +21,8 @@ import (
 // which snapshot), decide.go (who decided what: approve, reject, cancel, confirm),
 // execute.go (doing and undoing steps), verify.go (did it work), worker.go (claim →
 // handle → sweep, leases and their heartbeat), offline.go (when the store cannot be
-// written).
+// written), remind.go (who is waited on, reminded), ratewait.go (a long wait for an
+// Okta budget, said).
 //
 // An Engine is built once by NewEngine and never changed afterwards.
 type Engine struct {
@@ -75,7 +76,7 @@ type EngineOptions struct {
 	// heartbeat, worker.go), so a lease lapses only when its engine died or lost the
 	// store: then another engine resumes the run at its next sweep.
 	Lease time.Duration
-	// VerifyTimeout bounds verification (VERIFY_TIMEOUT, default 5m); VerifyEvery is
+	// VerifyTimeout bounds verification (default 5m); VerifyEvery is
 	// the poll interval (default 5s, at least five polls within VerifyTimeout).
 	VerifyTimeout time.Duration
 	VerifyEvery   time.Duration

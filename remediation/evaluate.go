@@ -12,6 +12,7 @@ const (
 	evProvisionPrefix = "application.provision.user."
 	evPush            = "application.provision.user.push"
 	evPushProfile     = "application.provision.user.push_profile"
+	evReactivate      = "application.provision.user.reactivate"
 	evMembershipAdd   = "application.user_membership.add"
 )
 
@@ -176,6 +177,12 @@ func appFindings(f *Facts, af *AppFacts) []Finding {
 		primary = syncErrorOther(f, af, failure)
 	}
 	if primary != nil {
+		proposeRetry(primary)
+	}
+	for i := range wide {
+		proposeRetry(&wide[i])
+	}
+	if primary != nil {
 		out = append(out, *primary)
 	}
 	out = append(out, wide...)
@@ -225,7 +232,8 @@ func latestFailure(logs []LogEvent, user User, app App, syncState string) (*LogE
 			idx = i
 			break
 		}
-		if e.Result == "SUCCESS" && (e.EventType == evPush || e.EventType == evPushProfile) && syncState != SyncError {
+		// A reactivation is how a re-assignment links the account it had again.
+		if e.Result == "SUCCESS" && (e.EventType == evPush || e.EventType == evPushProfile || e.EventType == evReactivate) && syncState != SyncError {
 			return nil, false
 		}
 	}

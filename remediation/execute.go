@@ -102,6 +102,7 @@ func (e *Engine) advance(ctx context.Context, runID string) error {
 		return fmt.Errorf("run %s: %w", runID, err)
 	}
 	ctx = logctx.With(ctx, "okta_user_id", r.Target.UserID, "slack_user_id", r.Requester)
+	ctx = e.runWaits(ctx, &r)
 	now := e.now()
 	switch {
 	case r.State == StateVerifying:
@@ -134,7 +135,7 @@ func (e *Engine) advance(ctx context.Context, runID string) error {
 	}
 	// Runs on one app take turns: from the snapshot to the restore of provisioning only
 	// one run works on the app, so no run snapshots another's pause.
-	if !r.Compensating && !r.CancelRequested && r.Cursor < len(r.Steps) && !r.pastRestore() {
+	if !r.Compensating && !r.CancelRequested && r.Cursor < len(r.Steps) && !r.pastRestore() && !r.inRunbook() {
 		ok, err := e.takePause(ctx, &r)
 		if err != nil || !ok {
 			if errors.Is(err, errLostLease) {
@@ -258,8 +259,12 @@ func (e *Engine) stepOne(ctx context.Context, r *Run, defs map[StepKind]stepDef)
 	if def.manual {
 		s.Status, s.StartedAt, s.AssignedTo = StepWaiting, &now, r.Requester
 		ev := e.stepEvent(r, AuditStepWaiting, i)
-		ev.Detail = "asked " + r.Requester + ": " + def.instructions(r).EN
-		return true, e.save(ctx, r, ev)
+		ev.Detail = "asked " + r.Requester + ": " + r.instructions(i, def).EN
+		if err := e.save(ctx, r, ev); err != nil {
+			return true, err
+		}
+		e.scheduleReminder(ctx, r, TaskRemindStep)
+		return true, nil
 	}
 	resume := s.Status == StepRunning || s.Attempts > 0
 	s.Status, s.StartedAt = StepRunning, &now
@@ -383,7 +388,11 @@ func (e *Engine) compensateOne(ctx context.Context, r *Run, defs map[StepKind]st
 		s.Status, s.StartedAt, s.AssignedTo, s.ConfirmedBy = StepUndoWaiting, &now, r.Requester, ""
 		ev := e.stepEvent(r, AuditStepWaiting, i)
 		ev.Detail = "asked " + r.Requester + " to undo: " + manualProvisioning(r, true).EN
-		return true, e.save(ctx, r, ev)
+		if err := e.save(ctx, r, ev); err != nil {
+			return true, err
+		}
+		e.scheduleReminder(ctx, r, TaskRemindStep)
+		return true, nil
 	}
 	if undo && def.undo != nil {
 		if err := def.undo(ctx, e.env, r); err != nil {
@@ -517,6 +526,7 @@ func (e *Engine) replan(ctx context.Context, r *Run, why error) error {
 		return errLostLease
 	}
 	e.notify(ctx, *r, ev)
+	e.scheduleReminder(ctx, r, TaskRemindApproval)
 	return e.sched.Schedule(ctx, Task{Kind: TaskExpire, RunID: r.ID, Due: r.ExpiresAt})
 }
 

@@ -36,15 +36,7 @@ func (e *Engine) Propose(ctx context.Context, req ProposeRequest) (Run, error) {
 	if err := e.policy.MayRequest(ctx, req.Requester); err != nil {
 		return Run{}, err
 	}
-	var finding *Finding
-	for i, f := range req.Diagnosis.Findings {
-		if f.App == nil || (req.AppID != "" && f.App.ID != req.AppID) {
-			continue
-		}
-		if slices.Contains(f.Plans, req.Plan) {
-			finding = &req.Diagnosis.Findings[i]
-		}
-	}
+	finding, runbook := proposingFinding(req)
 	if finding == nil {
 		return Run{}, refuse("The diagnosis does not propose %q here; diagnose again.", "診断結果はここで %q を提案していません。再度診断してください。", req.Plan)
 	}
@@ -53,6 +45,8 @@ func (e *Engine) Propose(ctx context.Context, req ProposeRequest) (Run, error) {
 		ID:      NewRunID(),
 		Plan:    req.Plan,
 		Finding: finding.Code,
+		AppWide: finding.AppWide,
+		Steps:   runbook,
 		Target: Target{
 			UserID: req.Diagnosis.User.ID, UserLogin: req.Diagnosis.User.Login,
 			AppID: finding.App.ID, AppLabel: finding.App.Label, AppName: finding.App.Name,
@@ -93,7 +87,35 @@ func (e *Engine) Propose(ctx context.Context, req ProposeRequest) (Run, error) {
 		// The sweep expires runs the scheduler lost; the run itself is saved.
 		e.log.WarnContext(ctx, "scheduling expiry", "run_id", r.ID, "err", err)
 	}
+	e.scheduleReminder(ctx, &r, TaskRemindApproval)
 	return r, nil
+}
+
+// proposingFinding is the finding of the diagnosis that proposes req's plan on its app
+// (the first with a runbook, else the last), and the run's runbook steps: the manual
+// steps of every finding there whose fix is a person's work followed by this plan.
+func proposingFinding(req ProposeRequest) (*Finding, []StepRecord) {
+	var finding *Finding
+	var runbook []StepRecord
+	seen := map[Text]bool{}
+	for i, f := range req.Diagnosis.Findings {
+		if f.App == nil || (req.AppID != "" && f.App.ID != req.AppID) || !slices.Contains(f.Plans, req.Plan) {
+			continue
+		}
+		if finding == nil || len(finding.Runbook) == 0 {
+			finding = &req.Diagnosis.Findings[i]
+		}
+		if f.Retry != req.Plan {
+			continue
+		}
+		for _, t := range f.Runbook {
+			if !seen[t] {
+				seen[t] = true
+				runbook = append(runbook, StepRecord{Kind: StepRunbook, Status: StepPending, Instructions: t})
+			}
+		}
+	}
+	return finding, runbook
 }
 
 // plan reads Okta now and lays out r's snapshot, steps, dry run and approval
@@ -133,14 +155,24 @@ func (e *Engine) plan(ctx context.Context, r *Run, user User) error {
 	}
 	rule := e.policy.Rule(r.Plan)
 	r.Snapshot = s
-	r.Steps = make([]StepRecord, len(steps))
+	// The runbook's manual steps come first; those already confirmed (a re-plan) stay
+	// done, and the run resumes after them.
+	runbook := r.Steps[:r.runbookSteps()]
+	done := 0
+	for done < len(runbook) && runbook[done].Status == StepDone {
+		done++
+	}
+	for i := done; i < len(runbook); i++ {
+		runbook[i] = StepRecord{Kind: StepRunbook, Status: StepPending, Instructions: runbook[i].Instructions}
+	}
+	r.Steps = append(slices.Clone(runbook), make([]StepRecord, len(steps))...)
 	for i, k := range steps {
-		r.Steps[i] = StepRecord{Kind: k, Status: StepPending}
+		r.Steps[len(runbook)+i] = StepRecord{Kind: k, Status: StepPending}
 	}
 	if err := e.renderCalls(r); err != nil {
 		return err
 	}
-	r.Cursor, r.Decisions, r.Compensating, r.ProvisioningPaused = 0, nil, false, false
+	r.Cursor, r.Decisions, r.Compensating, r.ProvisioningPaused = done, nil, false, false
 	r.State = StateAwaitingApproval
 	r.Approvers, r.Quorum = rule.Approvers, rule.Quorum
 	r.ExpiresAt = e.now().Add(rule.Expiry)
@@ -234,17 +266,27 @@ func (env stepEnv) regroupIDs(ctx context.Context, r *Run) ([]string, error) {
 // the assignment, its scope and externalId, and the provisioning capabilities. Only
 // the Features API answer is compared when s has one (a manual app is not read).
 func (s Snapshot) differs(now Snapshot) string {
+	if d := s.assignmentDiffers(now); d != "" {
+		return d
+	}
 	switch {
-	case (s.AppUser.ID == "") != (now.AppUser.ID == ""):
-		return "the assignment appeared or disappeared"
-	case s.AppUser.Scope != now.AppUser.Scope:
-		return fmt.Sprintf("the assignment scope changed from %s to %s", s.AppUser.Scope, now.AppUser.Scope)
 	case s.AppUser.ExternalID != now.AppUser.ExternalID:
 		return fmt.Sprintf("the externalId changed from %q to %q", s.AppUser.ExternalID, now.AppUser.ExternalID)
 	case s.Provisioning != nil && now.Provisioning == nil:
 		return "the Features API answer changed"
 	case s.Provisioning != nil && s.Provisioning.Capabilities != now.Provisioning.Capabilities:
 		return fmt.Sprintf("the provisioning settings changed from %s to %s", s.Provisioning.Capabilities.Describe().EN, now.Provisioning.Capabilities.Describe().EN)
+	}
+	return ""
+}
+
+// assignmentDiffers says how the assignment itself (there or not, its scope) differs.
+func (s Snapshot) assignmentDiffers(now Snapshot) string {
+	switch {
+	case (s.AppUser.ID == "") != (now.AppUser.ID == ""):
+		return "the assignment appeared or disappeared"
+	case s.AppUser.Scope != now.AppUser.Scope:
+		return fmt.Sprintf("the assignment scope changed from %s to %s", s.AppUser.Scope, now.AppUser.Scope)
 	}
 	return ""
 }
@@ -271,9 +313,7 @@ func DryRun(r *Run) []DryRunStep {
 		for _, c := range s.Calls {
 			out[i].Calls = append(out[i].Calls, c.String())
 		}
-		if d.instructions != nil {
-			out[i].Instructions = d.instructions(r)
-		}
+		out[i].Instructions = r.instructions(i, d)
 	}
 	return out
 }

@@ -53,6 +53,8 @@ type Policy struct {
 	// Groups resolves user-group IDs (S…) to their members; nil means group IDs match
 	// nobody.
 	Groups GroupResolver
+	// Reminders say when the people a run waits for are reminded (zero: never).
+	Reminders Reminders
 }
 
 // GroupResolver lists the members of a user group (Slack usergroups.users.list).

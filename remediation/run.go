@@ -90,6 +90,9 @@ type StepRecord struct {
 	// Calls are the exact HTTP calls of the step as its adapter rendered them when the
 	// plan was made (the dry run); none for a manual step.
 	Calls []Call `json:"calls,omitempty"`
+	// Instructions is what a person does for a runbook step (StepRunbook): the manual
+	// steps of the finding, one per step.
+	Instructions Text `json:"instructions,omitzero"`
 }
 
 // Decision is one approval or rejection, recorded with who, when and why.
@@ -110,11 +113,14 @@ type Origin struct {
 // Run is one remediation: a plan on a target, its approvals, steps and outcome.
 // Version is the compare-and-swap guard: every write must present the version it read.
 type Run struct {
-	ID        string `json:"id"`
-	Version   int64  `json:"version"`
-	Plan      PlanID `json:"plan"`
-	Target    Target `json:"target"`
-	Finding   Code   `json:"finding,omitempty"`
+	ID      string `json:"id"`
+	Version int64  `json:"version"`
+	Plan    PlanID `json:"plan"`
+	Target  Target `json:"target"`
+	Finding Code   `json:"finding,omitempty"`
+	// AppWide says the cause lies in the app's integration (every user of the app is
+	// affected): the retry helps only once the runbook's steps fixed the integration.
+	AppWide   bool   `json:"app_wide,omitempty"`
 	Requester string `json:"requester"`
 	// AffectedSlackUser is the affected user's Slack ID when known: they may not approve.
 	AffectedSlackUser string `json:"affected_slack_user,omitempty"`
@@ -153,6 +159,8 @@ type Run struct {
 	// retrying may not cure (a revoked token): the run stays open, retried with
 	// back-off until it works or a person marks it handled (Engine.MarkHandled).
 	OwedSince time.Time `json:"owed_since,omitzero"`
+	// RemindedAt is when the people the run waits for were last reminded (remind.go).
+	RemindedAt time.Time `json:"reminded_at,omitzero"`
 	// Alert is the loud message of a run that needs people: what is left off or
 	// unassigned and how to put it back by hand.
 	Alert          Text      `json:"alert,omitzero"`

@@ -20,6 +20,9 @@ const (
 	StepRestore            StepKind = "provisioning_restore"
 	StepRestoreMan         StepKind = "provisioning_restore_manual"
 	StepScopeGroup         StepKind = "scope_group"
+	// StepRunbook is one manual step of a finding's runbook (work in the Admin Console
+	// or at the SaaS): a run of a runbook finding begins with them, then retries.
+	StepRunbook StepKind = "runbook"
 )
 
 // ErrStale says Okta no longer looks as it did when the plan was approved: the run
@@ -131,6 +134,16 @@ func stepDefs() map[StepKind]stepDef {
 				now, err := env.readSnapshot(ctx, r, r.Snapshot.Provisioning != nil)
 				if err != nil {
 					return err
+				}
+				if r.runbookSteps() > 0 {
+					// The runbook's manual work may change the app's settings or link
+					// the SaaS account: that is its point. Only the assignment the
+					// steps rest on must be as approved; the rest is taken as it is now.
+					if diff := r.Snapshot.assignmentDiffers(now); diff != "" {
+						return fmt.Errorf("%s: %w", diff, ErrStale)
+					}
+					r.Snapshot.AppUser, r.Snapshot.Provisioning = now.AppUser, now.Provisioning
+					return nil
 				}
 				if diff := r.Snapshot.differs(now); diff != "" {
 					return fmt.Errorf("%s: %w", diff, ErrStale)
@@ -244,6 +257,10 @@ func stepDefs() map[StepKind]stepDef {
 			manual:       true,
 			instructions: func(r *Run) Text { return manualProvisioning(r, true) },
 		},
+		StepRunbook: {
+			title:  T("Manual step, done by a person and confirmed with Done", "担当者が手作業で行い、[完了] で確認する手順"),
+			manual: true,
+		},
 		StepScopeGroup: {
 			title: T("Return the assignment to group management (Convert assignments)",
 				"割り当てをグループによる管理に戻す([割り当てを変換])"),
@@ -255,6 +272,31 @@ func stepDefs() map[StepKind]stepDef {
 		},
 	}
 }
+
+// instructions is what a person is asked to do for manual step i of r: the runbook
+// text the step carries, or its kind's instructions.
+func (r *Run) instructions(i int, def stepDef) Text {
+	if s := r.Steps[i]; !s.Instructions.IsZero() {
+		return s.Instructions
+	}
+	if def.instructions != nil {
+		return def.instructions(r)
+	}
+	return Text{}
+}
+
+// runbookSteps is how many runbook steps the run begins with.
+func (r *Run) runbookSteps() int {
+	n := 0
+	for n < len(r.Steps) && r.Steps[n].Kind == StepRunbook {
+		n++
+	}
+	return n
+}
+
+// inRunbook reports whether the run is still at its runbook's manual steps: it needs no
+// turn on the app until the retry begins.
+func (r *Run) inRunbook() bool { return r.Cursor >= 0 && r.Cursor < r.runbookSteps() }
 
 // restoreProvisioning puts the snapshot's capabilities back, exactly.
 func (env stepEnv) restoreProvisioning(ctx context.Context, r *Run) error {

@@ -150,7 +150,7 @@ type TaskKind string
 // The task kinds.
 const (
 	TaskAdvance TaskKind = "advance" // run the next step(s) of a run
-	TaskExpire  TaskKind = "expire"  // expire an approval request that reached APPROVAL_TTL
+	TaskExpire  TaskKind = "expire"  // expire an approval request that reached its expiry
 	TaskVerify  TaskKind = "verify"  // poll whether the fix took effect
 )
 

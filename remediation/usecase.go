@@ -19,6 +19,7 @@ type Decider interface {
 	Cancel(ctx context.Context, runID, by, reason string) (Run, error)
 	Confirm(ctx context.Context, runID string, step int, by string) (Run, error)
 	AttachMessage(ctx context.Context, runID, channel, ts string) (Run, error)
+	MarkHandled(ctx context.Context, runID, by, note string) (Run, error)
 }
 
 // People maps the chat's members (the IDs the policy names) to email addresses and
@@ -84,7 +85,7 @@ type UseCasesConfig struct {
 	// People finds members by email and back (the affected user, the requester's
 	// manager); nil: neither is looked up.
 	People People
-	// Channels is OKTA_CHATOPS_CHANNELS: where commands are answered and approval
+	// Channels are the allowed channels: where commands are answered and approval
 	// requests posted (empty: anywhere). Direct messages always work.
 	Channels []string
 	// KeepFor is how long a diagnosis shown is kept for a click on its fixes (default
@@ -400,6 +401,31 @@ func (uc *UseCases) Cancel(ctx context.Context, c Caller, runID, reason string) 
 func (uc *UseCases) Confirm(ctx context.Context, c Caller, runID string, step int) (Run, error) {
 	r, err := uc.eng.Confirm(ctx, runID, step, c.ID)
 	uc.refused(ctx, c, fmt.Sprintf("confirm step %d of %s", step, runID), err)
+	return r, err
+}
+
+// MarkHandled records that c put right by hand what the run still owes (a restore of
+// provisioning, a user to assign again: Run.Alert), so the engine stops retrying it.
+// Approvers only: it ends a run that may still leave provisioning off, on their word.
+func (uc *UseCases) MarkHandled(ctx context.Context, c Caller, runID, note string) (Run, error) {
+	what := "mark " + runID + " handled"
+	r, err := uc.store.GetRun(ctx, runID)
+	if err != nil {
+		return Run{}, fmt.Errorf("run %s: %w", runID, err)
+	}
+	if !c.operator {
+		ok, err := uc.policy.IsApprover(ctx, &r, c.ID)
+		if err != nil {
+			return r, err
+		}
+		if !ok {
+			err := &Refusal{Reason: T("Only an approver of this run can mark it handled.", "この実行を対応済みにできるのは、承認者のみです。"), Approvers: r.Approvers}
+			uc.refused(ctx, c, what, err)
+			return r, err
+		}
+	}
+	r, err = uc.eng.MarkHandled(ctx, runID, c.ID, note)
+	uc.refused(ctx, c, what, err)
 	return r, err
 }
 

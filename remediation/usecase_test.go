@@ -167,6 +167,9 @@ func (d *fakeDecider) Confirm(_ context.Context, runID string, step int, by stri
 func (d *fakeDecider) AttachMessage(_ context.Context, runID, channel, ts string) (Run, error) {
 	return d.decide("attach " + runID + " " + channel + " " + ts)
 }
+func (d *fakeDecider) MarkHandled(_ context.Context, runID, by, note string) (Run, error) {
+	return d.decide("handled " + runID + " " + by + " " + note)
+}
 
 // fakePeople maps members to email addresses.
 type fakePeople map[string]string
@@ -511,5 +514,34 @@ func TestAuditQuery(t *testing.T) {
 	}
 	if _, err := r.uc.Audit(ctx, helpdesk, AuditQuery{UserQuery: "nobody@example.com"}); !errors.Is(err, ErrNotFound) {
 		t.Errorf("unknown user: %v", err)
+	}
+}
+
+// Marking an owed undo handled is for approvers only: the requester, who may cancel,
+// may not end a run that may still leave provisioning off; a refusal is audited and
+// reaches no engine.
+func TestMarkHandledIsForApproversOnly(t *testing.T) {
+	r := newUCRig(t)
+	run := Run{ID: "run-abcdefghijklmnop", State: StateRunning, Requester: "U0HELP", Approvers: []string{"U0MGR"}, OwedSince: testNow}
+	r.store.runs[run.ID] = run
+	for _, who := range []string{"U0HELP", "U0OUT"} {
+		if _, err := r.uc.MarkHandled(t.Context(), Caller{ID: who, Channel: "C0OPS"}, run.ID, "restored by hand"); !errors.Is(err, ErrDenied) {
+			t.Errorf("%s marked the run handled: %v", who, err)
+		}
+	}
+	if len(r.eng.calls) != 0 {
+		t.Errorf("a refused mark reached the engine: %v", r.eng.calls)
+	}
+	if evs := r.store.events(AuditRefused); len(evs) != 2 || !strings.Contains(evs[0].Detail, "mark "+run.ID+" handled") {
+		t.Errorf("audited %+v", evs)
+	}
+	if _, err := r.uc.MarkHandled(t.Context(), Caller{ID: "U0MGR", Channel: "C0OPS"}, run.ID, "restored by hand"); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(r.eng.calls, []string{"handled " + run.ID + " U0MGR restored by hand"}) {
+		t.Errorf("engine calls %v", r.eng.calls)
+	}
+	if _, err := r.uc.MarkHandled(t.Context(), Caller{ID: "U0MGR"}, "run-zzzzzzzzzzzzzzzz", "x"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("an unknown run: %v", err)
 	}
 }

@@ -4,12 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/okta-chatops/okta-chatops/logctx"
 )
 
 // This file answers "did the fix work": verification reads Okta (and the SaaS) afresh
-// until the fix holds or VERIFY_TIMEOUT passes.
+// until the fix holds or the verification timeout passes.
 
 func (e *Engine) startVerify(ctx context.Context, r *Run) error {
 	r.State = StateVerifying
@@ -22,7 +23,7 @@ func (e *Engine) startVerify(ctx context.Context, r *Run) error {
 }
 
 // verify checks once whether the fix took effect (reading Okta afresh), ends the run
-// when it did or when VERIFY_TIMEOUT passed, and otherwise polls again later.
+// when it did or when the verification timeout passed, and otherwise polls again later.
 func (e *Engine) verify(ctx context.Context, runID string) error {
 	r, err := e.store.GetRun(ctx, runID)
 	if err != nil {
@@ -32,6 +33,7 @@ func (e *Engine) verify(ctx context.Context, runID string) error {
 		return nil
 	}
 	ctx = logctx.With(ctx, "okta_user_id", r.Target.UserID, "slack_user_id", r.Requester)
+	ctx = e.runWaits(ctx, &r)
 	ok, why, err := e.verified(ctx, &r)
 	now := e.now()
 	switch {
@@ -50,7 +52,7 @@ func (e *Engine) verify(ctx context.Context, runID string) error {
 	} else {
 		r.State = StateFailed
 		r.Error = "not verified within " + e.opts.VerifyTimeout.String() + ": " + why
-		r.Outcome = Tf("Every step ran, but the fix could not be verified: %s", "すべての手順を実行しましたが、解消を確認できませんでした: %s", why)
+		r.Outcome = Tf("Every step ran, but the fix could not be verified: %s.", "すべての手順を実行しましたが、解消を確認できませんでした: %s。", why)
 		if r.Plan == PlanReassign {
 			r.Outcome.EN += " Next, try resetting the External ID with provisioning paused (reset_external_id)."
 			r.Outcome.JA += " 次は、プロビジョニングを一時停止して外部ID をリセットする対処(reset_external_id)を試してください。"
@@ -102,14 +104,41 @@ func (e *Engine) verified(ctx context.Context, r *Run) (bool, string, error) {
 			}
 			return true, "assigned; provisioning to " + r.Target.AppLabel + " was off before the fix and stays off, so no account was pushed (" + state + ")", nil
 		}
-		if au.ExternalID == "" || au.ExternalID == r.Snapshot.StaleExternalID {
+		switch {
+		case au.ExternalID == "":
 			return false, "no new account yet (" + state + ")", nil
+		case au.ExternalID == r.Snapshot.StaleExternalID && r.staleAccount():
+			return false, "no new account yet (" + state + ")", nil
+		case au.ExternalID == r.Snapshot.StaleExternalID && !syncedSince(au, r.retryStarted()):
+			// The account still exists at the SaaS and Okta is linked to it again:
+			// healed once Okta pushed to it after the fix began.
+			return false, "not pushed since the fix began (" + state + ")", nil
 		}
 	}
 	if pushing && au.SyncState != SyncSynchronized {
 		return false, "not synchronized yet (" + state + ")", nil
 	}
 	return true, state, nil
+}
+
+// staleAccount reports whether the externalId Okta held names an account the SaaS no
+// longer has (the finding says so, or the plan clears it): the same ID again is no fix.
+func (r *Run) staleAccount() bool {
+	return r.Finding == StaleExternalID || r.Finding == SaaSUserDeactivated || r.Plan == PlanResetExternalID
+}
+
+// retryStarted is when the run began to change Okta: its first step after the
+// runbook's manual steps started (the run's creation if none did).
+func (r *Run) retryStarted() time.Time {
+	if i := r.runbookSteps(); i < len(r.Steps) && r.Steps[i].StartedAt != nil {
+		return *r.Steps[i].StartedAt
+	}
+	return r.CreatedAt
+}
+
+// syncedSince reports whether Okta synchronised the app user after t.
+func syncedSince(au AppUser, t time.Time) bool {
+	return au.SyncState == SyncSynchronized && au.LastSync != nil && au.LastSync.After(t)
 }
 
 // pollAgain schedules the next verification poll, and notes when it is due in the run

@@ -57,7 +57,7 @@ type WatchConfig struct {
 	Poller  LogPoller
 	Store   WatchStore
 	Alerter Alerter
-	// Interval between polls (OKTA_CHATOPS_WATCH_INTERVAL); must be positive.
+	// Interval between polls; must be positive.
 	Interval time.Duration
 	// Owner names this replica in the lease.
 	Owner string

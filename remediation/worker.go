@@ -32,6 +32,9 @@ func (e *Engine) Handle(ctx context.Context, t Task) error {
 	case TaskExpire:
 		e.expire(ctx, t.RunID)
 		return nil
+	case TaskRemindApproval, TaskRemindStep:
+		e.remind(ctx, t.RunID, t.Kind)
+		return nil
 	}
 	return fmt.Errorf("unknown task kind %q", t.Kind)
 }
@@ -64,7 +67,7 @@ func (e *Engine) Sweep(ctx context.Context) error {
 		case r.State == StateRunning && r.waitingForPerson():
 			// Nobody works a run that waits for a person; keep its claim on the app so
 			// no other run pauses provisioning meanwhile.
-			if !r.pastRestore() {
+			if !r.pastRestore() && !r.inRunbook() {
 				if _, err := e.store.Lock(ctx, AppPauseKey(r.Target.AppID), r.ID, pauseTTL); err != nil {
 					e.log.WarnContext(ctx, "keeping the app's provisioning pause for a waiting run", "run_id", r.ID, "err", err)
 				}

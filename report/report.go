@@ -142,7 +142,11 @@ func Text(w io.Writer, d remediation.Diagnosis, l remediation.Locale) error {
 			}
 		}
 		for _, p := range f.Plans {
-			fmt.Fprintf(&b, "  %s: %s (%s)\n", tr("Proposed fix", "対処案"), p.Title().In(l), p)
+			after := ""
+			if p == f.Retry && len(f.Runbook) > 0 {
+				after = tr(", after the manual steps below", "、下記の手動の手順の後に実行")
+			}
+			fmt.Fprintf(&b, "  %s: %s (%s)%s\n", tr("Proposed fix", "対処案"), p.Title().In(l), p, after)
 		}
 		if len(f.Runbook) > 0 {
 			fmt.Fprintf(&b, "  %s:\n", tr("Manual steps", "手動で行う手順"))

@@ -117,5 +117,8 @@ func newOkta(ctx context.Context, cfg config.Config, e env, observe func(op stri
 		Logger:         e.log,
 		Observe:        observe,
 		Budgets:        budgets,
+		// A long wait for a budget is said to whoever waits on the call (a command, a
+		// click, a run): the listener travels in the call's context.
+		OnRateWait: remediation.SayRateWait,
 	})
 }

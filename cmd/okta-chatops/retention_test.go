@@ -26,8 +26,8 @@ func TestAuditExportVerifiesFromTheRetentionAnchor(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	r := &retention{Store: store, Trim: store, Keep: 90 * 24 * time.Hour, Owner: "a", Clock: time.Now, Logger: slog.New(slog.DiscardHandler)}
-	r.once(ctx)
+	r := &storage.RetentionJob{Store: store, Keep: 90 * 24 * time.Hour, Owner: "a", Clock: time.Now, Logger: slog.New(slog.DiscardHandler)}
+	r.Once(ctx)
 	vars := map[string]string{"REDIS_URL": url}
 	code, out, stderr := runCLI(t, vars, "audit", "export")
 	if code != 0 || strings.Count(out, "\n") != 2 {
@@ -58,23 +58,23 @@ func TestRetentionJob(t *testing.T) {
 		}
 	}
 	entries, _ := store.Audit(ctx, time.Time{}, 0)
-	job := func(owner string) *retention {
-		return &retention{Store: store, Trim: store, Keep: 90 * 24 * time.Hour, Owner: owner, Clock: time.Now,
-			Logger: slog.New(slog.DiscardHandler), AuditChannel: true}
+	job := func(owner string) *storage.RetentionJob {
+		return &storage.RetentionJob{Store: store, Keep: 90 * 24 * time.Hour, Owner: owner, Clock: time.Now,
+			Logger: slog.New(slog.DiscardHandler), AuditCursor: bot.AuditChannelCursor}
 	}
 
 	// Another replica holds the lock: nothing happens.
-	if _, err := store.Lock(ctx, retentionLock, "b", time.Minute); err != nil {
+	if _, err := store.Lock(ctx, storage.RetentionLock, "b", time.Minute); err != nil {
 		t.Fatal(err)
 	}
-	job("a").once(ctx)
+	job("a").Once(ctx)
 	if _, err := store.GetRun(ctx, run.ID); err != nil {
 		t.Fatalf("trimmed while another replica held the lock: %v", err)
 	}
-	_ = store.Unlock(ctx, retentionLock, "b")
+	_ = store.Unlock(ctx, storage.RetentionLock, "b")
 
 	// The audit channel has posted nothing: the run goes, every entry stays.
-	job("a").once(ctx)
+	job("a").Once(ctx)
 	if _, err := store.GetRun(ctx, run.ID); err == nil {
 		t.Fatal("the old ended run is still there")
 	}
@@ -85,7 +85,7 @@ func TestRetentionJob(t *testing.T) {
 	if err := store.SetCursor(ctx, bot.AuditChannelCursor, entries[1].ID); err != nil {
 		t.Fatal(err)
 	}
-	job("a").once(ctx)
+	job("a").Once(ctx)
 	left, _ := store.Audit(ctx, time.Time{}, 0)
 	if len(left) != 2 || left[0].ID != entries[2].ID {
 		t.Fatalf("%d entries left, want the two not posted", len(left))

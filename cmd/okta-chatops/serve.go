@@ -16,6 +16,7 @@ import (
 	"github.com/okta-chatops/okta-chatops/oktaadapter"
 	"github.com/okta-chatops/okta-chatops/remediation"
 	"github.com/okta-chatops/okta-chatops/slackadmin"
+	"github.com/okta-chatops/okta-chatops/storage"
 )
 
 // runServe: `okta-chatops serve [--check]` runs the bot: Socket Mode, the remediation
@@ -54,7 +55,7 @@ type service struct {
 	eng     *remediation.Engine
 	bot     *bot.Bot
 	metrics *metrics
-	retain  *retention
+	retain  *storage.RetentionJob
 	// watch polls the System Log for new failures; nil when watching is off
 	// (watchOff says why).
 	watch    *remediation.Watcher
@@ -114,8 +115,11 @@ func newService(ctx context.Context, cfg config.Config, e env) (*service, error)
 		Logger: e.log, Owner: eng.Owner(), Metrics: m}, api, uc, b.store, people)
 	relay.Connect(bt)
 	m.watch(b.store, okta)
-	retain := &retention{Store: b.store, Trim: b.trim, Keep: cfg.Retention, Every: time.Hour, Owner: eng.Owner(),
-		Clock: time.Now, Logger: e.log, AuditChannel: cfg.AuditChannel != ""}
+	retain := &storage.RetentionJob{Store: b.trim, Keep: cfg.Retention, Every: time.Hour, Owner: eng.Owner(),
+		Clock: time.Now, Logger: e.log}
+	if cfg.AuditChannel != "" {
+		retain.AuditCursor = bot.AuditChannelCursor
+	}
 	svc := &service{cfg: cfg, api: api, okta: okta, store: b.store, eng: eng, bot: bt, metrics: m, retain: retain, close: b.close}
 	switch {
 	case cfg.WatchInterval == 0:
@@ -170,7 +174,7 @@ func (s *service) run(ctx context.Context, e env) error {
 	// engine's lease (5s) plus a second.
 	g.Go(func() error { return s.eng.Work(gctx, 200*time.Millisecond, time.Second, 4) })
 	g.Go(func() error { return s.bot.Run(gctx) })
-	g.Go(func() error { return s.retain.run(gctx) })
+	g.Go(func() error { return s.retain.Run(gctx) })
 	if s.watch != nil {
 		g.Go(func() error { return s.watch.Run(gctx) })
 		e.log.Info("watching the System Log for provisioning failures", "alert_channel", s.cfg.AlertChannel, "interval", s.cfg.WatchInterval.String())

@@ -767,3 +767,38 @@ func TestServeCancelWhileRunning(t *testing.T) {
 		t.Errorf("provisioning %+v after the cancel, want %+v", after, before)
 	}
 }
+
+// An app-wide cause end to end: the diagnosis proposes the retry; the request says it
+// helps only once the integration is fixed; the runbook's manual steps come to the
+// thread one by one with Done; once the admin has entered a new token, the retry heals.
+func TestServeAppWideRunbook(t *testing.T) {
+	x := newE2E(t)
+	x.serve(t)
+	ctx := context.Background()
+	req, runID := x.requestFix(t, "kenji.mori@example.com Atlassian Cloud", "APP_CREDENTIALS_INVALID", "reassign")
+	if !req.Contains("helps only once the integration is fixed") {
+		t.Errorf("the request does not say the retry waits for the integration: %s", req.Text())
+	}
+	if _, err := x.slack.Click(ctx, uApprover, cOps, req.TS, "approve_run", runID); err != nil {
+		t.Fatal(err)
+	}
+	appID, _ := x.okta.Org.AppID("Atlassian Cloud")
+	for i := 1; i <= 3; i++ {
+		step := x.wait(t, fmt.Sprintf("manual step %d with its Done button", i), func(m slacksim.Message) bool {
+			_, ok := m.Button("confirm_step")
+			return m.ThreadTS == req.TS && ok && mustButton(m).Value == fmt.Sprint(runID, ":", i)
+		})
+		if i == 1 && !step.Contains("Provisioning → Integration") {
+			t.Errorf("the first manual step does not say what to do: %s", step.Text())
+		}
+		if i == 2 {
+			if err := x.okta.Org.SetCredentialsValid(appID, true); err != nil { // the admin's new token
+				t.Fatal(err)
+			}
+		}
+		if _, err := x.slack.Click(ctx, uRequester, cOps, step.TS, "confirm_step", mustButton(step).Value); err != nil {
+			t.Fatal(err)
+		}
+	}
+	x.wait(t, "the verified fix", func(m slacksim.Message) bool { return m.ThreadTS == req.TS && m.Contains("Fixed and verified") })
+}

@@ -17,8 +17,15 @@ type backend struct {
 	// budgets shares Okta's rate budgets between replicas; nil in the embedded mode,
 	// where the Okta client paces on its own responses.
 	budgets oktaadapter.BudgetStore
-	trim    retainer
+	trim    trimmer
 	close   func() error
+}
+
+// trimmer is what retention and `audit export` need of a store beyond
+// remediation.Store; both stores have it.
+type trimmer interface {
+	storage.RetentionStore
+	AuditAnchor(ctx context.Context) (storage.Anchor, error)
 }
 
 // openBackend connects to REDIS_URL, or falls back to the embedded in-memory store

@@ -247,7 +247,9 @@ func causeScenarios() []Scenario {
 		{Name: "app_credentials_invalid", UserLogin: "kenji.mori@example.com", AppLabel: LabelAtlassian,
 			Title:   "Atlassian Cloud refuses Okta's API token: every user's push fails",
 			TitleJA: "Atlassian Cloud が Okta の API トークンを拒否し、すべてのユーザーのプッシュが失敗している",
-			Expect:  []string{"APP_CREDENTIALS_INVALID"}, Plans: []string{}},
+			// The retry is proposed after the runbook's manual steps; re-assigning alone
+			// heals nothing while the token is refused.
+			Expect: []string{"APP_CREDENTIALS_INVALID"}, Plans: []string{"reassign"}},
 		{Name: "assigned_before_provisioning", UserLogin: "taro.yamada@example.com", AppLabel: LabelBox,
 			Title:   "Assigned to Box before provisioning was enabled: no account was ever created",
 			TitleJA: "プロビジョニングを有効にする前に Box に割り当てられたため、アカウントが作成されていない",
@@ -262,11 +264,11 @@ func moreCauseScenarios() []Scenario {
 		{Name: "provisioning_connection_disabled", UserLogin: "lena.fischer@example.com", AppLabel: LabelZscaler,
 			Title:   "The provisioning connection of Zscaler is disabled: nobody is pushed",
 			TitleJA: "Zscaler のプロビジョニング接続が無効で、誰もプッシュされない",
-			Expect:  []string{"PROVISIONING_CONNECTION_DISABLED"}, Plans: []string{}},
+			Expect:  []string{"PROVISIONING_CONNECTION_DISABLED"}, Plans: []string{"reassign"}},
 		{Name: "matching_user_not_found", UserLogin: "mateo.garcia@example.com", AppLabel: LabelExpensify,
 			Title:   "Expensify: \"Matching user not found\" and Okta may not create the account",
 			TitleJA: "Expensify で「Matching user not found」となり、Okta がアカウントを作成しない",
-			Expect:  []string{"MATCHING_USER_NOT_FOUND"}, Plans: []string{}},
+			Expect:  []string{"MATCHING_USER_NOT_FOUND"}, Plans: []string{"reassign"}},
 		{Name: "saas_account_conflict", UserLogin: "hanako.sato@example.com", AppLabel: LabelSlack,
 			Title:   "A Slack account with the same email already exists, unlinked",
 			TitleJA: "同じメール・アドレスの Slack アカウントがすでにあり、Okta と紐付いていない",
@@ -275,13 +277,14 @@ func moreCauseScenarios() []Scenario {
 		{Name: "attribute_rejected", UserLogin: "yuki.tanaka@example.com", AppLabel: LabelM365,
 			Title:   "Microsoft 365 rejects the usage location \"Japan\"",
 			TitleJA: "Microsoft 365 が利用場所(usageLocation)の値「Japan」を拒否している",
-			Expect:  []string{"ATTRIBUTE_REJECTED"}, Plans: []string{}},
+			Expect:  []string{"ATTRIBUTE_REJECTED"}, Plans: []string{"reassign"}},
 		{Name: "saas_rate_limited", UserLogin: "olivia.brown@example.com", AppLabel: LabelDropbox,
 			Title:   "Dropbox Business rate-limited Okta's pushes",
 			TitleJA: "Dropbox Business が Okta のプッシュにレート制限をかけた",
-			// Re-assigning relinks the same Dropbox account (same externalId), which the
-			// engine's check after reassign does not yet count as healed.
-			Expect: []string{"SAAS_RATE_LIMITED"}, Plans: []string{"reassign"}},
+			// Once the limit has passed, re-assigning links the same Dropbox account
+			// again (same externalId), synchronised after the fix began.
+			Expect: []string{"SAAS_RATE_LIMITED"}, Plans: []string{"reassign"},
+			HealedBy: []string{"reassign"}},
 	}
 }
 
