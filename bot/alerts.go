@@ -72,14 +72,12 @@ func (a *Alerts) ShowIncident(ctx context.Context, in remediation.Incident) (str
 	}
 	defer func() { a.last = time.Now() }()
 	if in.MessageTS != "" && in.Channel != "" {
-		err := honourRetryAfter(ctx, func() error {
-			_, _, _, err := a.api.UpdateMessageContext(ctx, in.Channel, in.MessageTS, opts...)
-			return err
-		})
-		if err != nil {
-			return "", "", fmt.Errorf("updating the alert of %s: %w", in.ID, err)
-		}
-		return in.Channel, in.MessageTS, nil
+		return a.update(ctx, in, opts)
+	}
+	if ts := a.posted(ctx, in.ID); ts != "" {
+		// Posted before by a replica that died before keeping where: update that one.
+		in.Channel, in.MessageTS = a.cfg.Channel, ts
+		return a.update(ctx, in, opts)
 	}
 	var ch, ts string
 	err := honourRetryAfter(ctx, func() error {
@@ -91,6 +89,40 @@ func (a *Alerts) ShowIncident(ctx context.Context, in remediation.Incident) (str
 		return "", "", fmt.Errorf("posting the alert of %s in %s: %w", in.ID, a.cfg.Channel, err)
 	}
 	return ch, ts, nil
+}
+
+func (a *Alerts) update(ctx context.Context, in remediation.Incident, opts []slack.MsgOption) (string, string, error) {
+	err := honourRetryAfter(ctx, func() error {
+		_, _, _, err := a.api.UpdateMessageContext(ctx, in.Channel, in.MessageTS, opts...)
+		return err
+	})
+	if err != nil {
+		return "", "", fmt.Errorf("updating the alert of %s: %w", in.ID, err)
+	}
+	return in.Channel, in.MessageTS, nil
+}
+
+// alertHistory is how many of the alert channel's newest messages are searched for an
+// incident's alert before it is posted.
+const alertHistory = 100
+
+// posted finds the alert of incident id among the channel's newest messages (its first
+// block's ID is the incident ID), "" when there is none or the history cannot be read
+// (then the alert is posted; it may appear twice).
+func (a *Alerts) posted(ctx context.Context, id string) string {
+	h, err := a.api.GetConversationHistoryContext(ctx, &slack.GetConversationHistoryParameters{ChannelID: a.cfg.Channel, Limit: alertHistory})
+	if err != nil {
+		a.cfg.Logger.WarnContext(ctx, "cannot read the alert channel's history (the channels:history and groups:history scopes): an alert interrupted by a crash may be posted twice", "incident_id", id, "err", err)
+		return ""
+	}
+	for _, m := range h.Messages {
+		for _, b := range m.Blocks.BlockSet {
+			if b.ID() == id {
+				return m.Timestamp
+			}
+		}
+	}
+	return ""
 }
 
 // alertCause says in one line what is wrong with the app.
@@ -146,8 +178,10 @@ func incidentBlocks(in remediation.Incident, l remediation.Locale) (string, []sl
 	default:
 		head = tf("%s · finding %s · %d users · since %s", "%s · 検出コード %s · %d 人 · %s から", esc(in.App.Label), in.Code, n, since)
 	}
+	head0 := section(":rotating_light: *" + cause + "*")
+	head0.BlockID = in.ID // how a replica finds the alert again after a crash
 	blocks := []slack.Block{
-		section(":rotating_light: *" + cause + "*"),
+		head0,
 		contextBlock(head.In(l)),
 	}
 	shown := in.Users[:min(n, alertUsers)]

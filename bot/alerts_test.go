@@ -119,6 +119,16 @@ func TestAlertsPostThenUpdateWithinTheChannelRate(t *testing.T) {
 	if len(msgs) != 1 || !msgs[0].Updated() || !msgs[0].Contains("user4@example.com") {
 		t.Fatalf("want one message, updated with the new users: %+v", msgs)
 	}
+	// A replica died after posting and before keeping the ts: the alert is found in
+	// the channel and updated, not posted again.
+	lost := in
+	lost.Channel, lost.MessageTS = "", ""
+	if _, ts3, err := a.ShowIncident(ctx, lost); err != nil || ts3 != ts {
+		t.Fatalf("show after a lost ts: %s (want %s) %v", ts3, ts, err)
+	}
+	if n := len(ws.Messages(hOps)); n != 1 {
+		t.Fatalf("%d messages after a lost ts, want 1", n)
+	}
 	// A second incident's post waits for the channel's rate instead of failing.
 	other := alertIncident(1)
 	other.ID = remediation.IncidentID("0oabox", remediation.StaleExternalID, "evt-2")
