@@ -102,7 +102,7 @@ func NewWatcher(cfg WatchConfig) (*Watcher, error) {
 	}
 	// The lease outlives the interval, so the poller keeps it from one poll to the
 	// next; a dead poller's lease lapses within 30 s past the interval.
-	return &Watcher{cfg: cfg, leaseTTL: cfg.Interval + 30*time.Second}, nil
+	return &Watcher{cfg: cfg, leaseTTL: cfg.Interval + 30*time.Second, caughtUp: cfg.Clock.Now()}, nil
 }
 
 // Run polls now and then every Interval until ctx ends; it releases the lease on the
