@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
+	"net/http"
 	"regexp"
 	"strings"
 	"testing"
@@ -116,6 +118,17 @@ func TestServeWatchGroupsABurstAcrossARestart(t *testing.T) {
 	}
 	if !strings.Contains(x.logs.String(), "watching the System Log for provisioning failures") {
 		t.Error("serve did not say it watches")
+	}
+	resp, err := http.Get("http://" + x.vars["HTTP_ADDR"] + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	for _, want := range []string{`okta_chatops_alerts_total{action="updated"} 1`, "okta_chatops_watch_lag_seconds "} {
+		if !strings.Contains(string(body), want) {
+			t.Errorf("/metrics lacks %s", want)
+		}
 	}
 }
 
