@@ -152,6 +152,11 @@ func (s *service) run(ctx context.Context, e env) error {
 	if len(s.eng.Policy().Approvers) == 0 {
 		e.log.Warn("no approvers configured (OKTA_CHATOPS_APPROVERS or the policy file): fixes can be proposed but never approved")
 	}
+	if s.watch != nil {
+		e.log.Info("watching the System Log for provisioning failures", "alert_channel", s.cfg.AlertChannel, "interval", s.cfg.WatchInterval.String())
+	} else {
+		e.log.Warn("watching the System Log is off: no alerts of new provisioning failures", "reason", s.watchOff)
+	}
 	ln, err := net.Listen("tcp", s.cfg.HTTPAddr)
 	if err != nil {
 		return usageError{fmt.Errorf("HTTP_ADDR %s: %v", s.cfg.HTTPAddr, err)}
@@ -177,9 +182,6 @@ func (s *service) run(ctx context.Context, e env) error {
 	g.Go(func() error { return s.retain.Run(gctx) })
 	if s.watch != nil {
 		g.Go(func() error { return s.watch.Run(gctx) })
-		e.log.Info("watching the System Log for provisioning failures", "alert_channel", s.cfg.AlertChannel, "interval", s.cfg.WatchInterval.String())
-	} else {
-		e.log.Warn("watching the System Log is off: no alerts of new provisioning failures", "reason", s.watchOff)
 	}
 	e.log.Info("okta-chatops serving", "http_addr", ln.Addr().String(), "okta_org", s.cfg.OktaOrgURL, "locale", s.cfg.Locale, "redis", s.cfg.RedisURL != "")
 	err = g.Wait()
