@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/slack-go/slack"
@@ -110,7 +111,7 @@ func newService(ctx context.Context, cfg config.Config, e env) (*service, error)
 	}
 	diag := &remediation.Diagnoser{Okta: okta, Logger: e.log}
 	uc := remediation.NewUseCases(remediation.UseCasesConfig{Policy: policy, Diagnoser: diag, Engine: eng, Store: b.store,
-		People: people, Channels: cfg.Channels, Logger: e.log})
+		People: people, Channels: answerChannels(cfg), Logger: e.log})
 	bt := bot.New(bot.Config{Locale: locale, AuditChannel: cfg.AuditChannel, NotifyUser: cfg.NotifyUser,
 		Logger: e.log, Owner: eng.Owner(), Metrics: m}, api, uc, b.store, people)
 	relay.Connect(bt)
@@ -136,6 +137,15 @@ func newService(ctx context.Context, cfg config.Config, e env) (*service, error)
 		}
 	}
 	return svc, nil
+}
+
+// answerChannels are where the bot answers: OKTA_CHATOPS_CHANNELS (empty: anywhere)
+// and, when watching, the alert channel, whose diagnose_user buttons are clicked there.
+func answerChannels(cfg config.Config) []string {
+	if len(cfg.Channels) == 0 || cfg.WatchInterval == 0 || cfg.AlertChannel == "" || slices.Contains(cfg.Channels, cfg.AlertChannel) {
+		return cfg.Channels
+	}
+	return append(slices.Clone(cfg.Channels), cfg.AlertChannel)
 }
 
 // run serves until ctx ends or a fatal error happens.

@@ -6,10 +6,12 @@ import (
 	"io"
 	"net/http"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/okta-chatops/okta-chatops/config"
 	"github.com/okta-chatops/okta-chatops/sim/oktasim"
 	"github.com/okta-chatops/okta-chatops/sim/slacksim"
 )
@@ -119,6 +121,20 @@ func TestServeWatchGroupsABurstAcrossARestart(t *testing.T) {
 	if !strings.Contains(x.logs.String(), "watching the System Log for provisioning failures") {
 		t.Error("serve did not say it watches")
 	}
+	// Diagnose, clicked on the alert, posts that user's diagnosis in the channel.
+	var diag slacksim.Button
+	for _, b := range updated.Buttons() {
+		if b.ActionID == "diagnose_user" {
+			diag = b
+			break
+		}
+	}
+	if _, err := x.slack.Click(context.Background(), uRequester, cOps, updated.TS, diag.ActionID, diag.Value); err != nil {
+		t.Fatal(err)
+	}
+	x.wait(t, "the diagnosis of the first user", func(m slacksim.Message) bool {
+		return m.Channel == cOps && !m.Ephemeral && m.TS != alert.TS && m.Contains(burst[0]) && m.Contains("STALE_EXTERNAL_ID")
+	})
 	resp, err := http.Get("http://" + x.vars["HTTP_ADDR"] + "/metrics")
 	if err != nil {
 		t.Fatal(err)
@@ -214,4 +230,24 @@ func BenchmarkWatchDetectionDelay(b *testing.B) {
 	}
 	b.ReportMetric(float64(total.Milliseconds())/float64(b.N), "ms/detection")
 	b.ReportMetric(float64(worst.Milliseconds()), "ms-max")
+}
+
+func TestAnswerChannelsIncludeTheAlertChannel(t *testing.T) {
+	tests := []struct {
+		channels []string
+		alert    string
+		interval time.Duration
+		want     []string
+	}{
+		{nil, "C0ALERT001", time.Minute, nil}, // anywhere stays anywhere
+		{[]string{cOps}, cOps, time.Minute, []string{cOps}},
+		{[]string{cOps}, "C0ALERT001", time.Minute, []string{cOps, "C0ALERT001"}},
+		{[]string{cOps}, "C0ALERT001", 0, []string{cOps}}, // not watching
+	}
+	for _, tt := range tests {
+		got := answerChannels(config.Config{Channels: tt.channels, AlertChannel: tt.alert, WatchInterval: tt.interval})
+		if !slices.Equal(got, tt.want) {
+			t.Errorf("answerChannels(%v, %s, %v) = %v, want %v", tt.channels, tt.alert, tt.interval, got, tt.want)
+		}
+	}
 }
