@@ -30,6 +30,9 @@ const (
 	watchSeenPrefix = "watch:alerted:"
 )
 
+// errLeaseLost: another replica took the lease while this one was showing alerts.
+var errLeaseLost = errors.New("watcher: the lease was lost; the replica holding it goes on")
+
 // WatchDedupe is how long the same (user, app, code) is not alerted again, and how long
 // an incident stays open after its last failure: a failure after that opens a new one.
 const WatchDedupe = 24 * time.Hour
@@ -289,6 +292,10 @@ func (w *Watcher) record(ctx context.Context, events []LogEvent) error {
 	for _, id := range shown {
 		if err := ctx.Err(); err != nil {
 			return err // shutting down: the next poll replays the page
+		}
+		// Many alerts take a second each: keep the lease, or stop if it was lost.
+		if held, err := w.lease(ctx); err != nil || !held {
+			return errors.Join(err, errLeaseLost)
 		}
 		// Once posted, where the message is must be kept even when shutting down,
 		// or the next poll would post the alert again.

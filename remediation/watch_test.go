@@ -170,9 +170,14 @@ type fakeAlerter struct {
 	posts int
 	shown map[string][]Incident // by message ts
 	fail  error
+	// onShow runs (outside the lock) before each alert is shown.
+	onShow func()
 }
 
 func (a *fakeAlerter) ShowIncident(_ context.Context, in Incident) (string, string, error) {
+	if a.onShow != nil {
+		a.onShow()
+	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if a.fail != nil {
@@ -460,5 +465,35 @@ func TestClassify(t *testing.T) {
 		if ok != tt.ok || (ok && f.code != tt.code) {
 			t.Errorf("%s: %v %s, want %v %s", tt.name, ok, f.code, tt.ok, tt.code)
 		}
+	}
+}
+
+func TestWatchStopsWhenTheLeaseIsLostMidPage(t *testing.T) {
+	ctx := context.Background()
+	w := newWatchWorld()
+	a, b := w.watcher(t, "a"), w.watcher(t, "b")
+	_ = a.Poll(ctx)
+	now := w.clk.Now()
+	w.log.add(staleFailure(now, 1)) // Zoom
+	w.log.add(pushFailure(now, 2, wApp2, "Automatic profile push of x to app Box failed: User account is inactive"))
+	// While a shows the first alert, it stalls past its lease and b takes over.
+	w.alert.onShow = func() {
+		w.alert.onShow = nil
+		w.clk.Advance(2 * time.Minute)
+		if _, err := w.store.Lock(ctx, WatchLeaseKey, "b", time.Minute); err != nil {
+			t.Error(err)
+		}
+	}
+	if err := a.Poll(ctx); !errors.Is(err, errLeaseLost) {
+		t.Fatalf("a went on without its lease: %v", err)
+	}
+	if c, _ := w.store.Cursor(ctx, WatchCursorName); c != "c0" {
+		t.Fatalf("a moved the cursor to %q after losing the lease", c)
+	}
+	if err := b.Poll(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if w.alert.posts != 2 {
+		t.Fatalf("%d alert messages, want 2 (one per app, none twice)", w.alert.posts)
 	}
 }
