@@ -27,4 +27,5 @@ bench:
 	$(GO) test -run '^$$' -bench 'BenchmarkDiagnose$$|ProvisioningOffWindow' -benchtime 20x ./integration/
 	$(GO) test -run '^$$' -bench DiagnoseAtScale -benchtime 5x ./integration/
 	$(GO) test -run '^$$' -bench ConcurrentDiagnoses -benchtime 1x ./integration/
+	$(GO) test -run '^$$' -bench BenchmarkScan10k -benchtime 1x ./integration/
 	$(GO) test -run '^$$' -bench WatchDetectionDelay -benchtime 20x ./cmd/okta-chatops/

@@ -31,6 +31,7 @@ type People interface {
 type UseCases interface {
 	Admit(ctx context.Context, c remediation.Caller, what string) error
 	Diagnose(ctx context.Context, c remediation.Caller, userQuery, appQuery string) (remediation.Diagnosis, error)
+	Scan(ctx context.Context, c remediation.Caller, appQuery string, progress func(remediation.ScanProgress)) (remediation.ScanResult, error)
 	Evidence(ctx context.Context, c remediation.Caller, userID, appID string) (remediation.Diagnosis, error)
 	Propose(ctx context.Context, c remediation.Caller, in remediation.ProposeInput) (remediation.Proposal, error)
 	Posted(ctx context.Context, runID, channel, ts string) error

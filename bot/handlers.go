@@ -60,6 +60,8 @@ func (b *Bot) handleSlash(ctx context.Context, sc slack.SlashCommand) {
 	switch cmd.Name {
 	case CmdDiagnose:
 		b.diagnose(ctx, sc, c, cmd)
+	case CmdScan:
+		b.scan(ctx, sc, c, cmd)
 	case CmdStatus:
 		b.status(ctx, sc, c, cmd)
 	case CmdAudit:

@@ -23,6 +23,7 @@ const (
 	CmdStatus   CommandName = "status"
 	CmdAudit    CommandName = "audit"
 	CmdHelp     CommandName = "help"
+	CmdScan     CommandName = "scan"
 )
 
 // maxCommandText bounds the text, in characters: no real argument comes near it, and a
@@ -112,6 +113,8 @@ func ParseCommand(command, text string) (Command, error) {
 		cmd, why = parseAudit(text)
 	case CmdHelp:
 		cmd, why = parseHelp(text)
+	case CmdScan:
+		cmd, why = parseScan(text)
 	}
 	if why != nil {
 		return Command{}, usageError(name, why.Text)
@@ -129,7 +132,7 @@ func commandFromSlack(command string) (CommandName, bool) {
 		return "", false
 	}
 	switch n := CommandName(strings.TrimPrefix(c, "okta-")); n {
-	case CmdDiagnose, CmdStatus, CmdAudit, CmdHelp:
+	case CmdDiagnose, CmdStatus, CmdAudit, CmdHelp, CmdScan:
 		return n, true
 	}
 	return "", false
@@ -235,12 +238,12 @@ func parseHelp(text string) (Command, *UsageError) {
 	c := strings.TrimPrefix(strings.ToLower(text), "/")
 	c = strings.TrimPrefix(c, "okta-")
 	switch n := CommandName(c); n {
-	case CmdDiagnose, CmdStatus, CmdAudit, CmdHelp:
+	case CmdDiagnose, CmdStatus, CmdAudit, CmdHelp, CmdScan:
 		return Command{Topic: n}, nil
 	}
 	return Command{}, badInput(
-		"Unknown command; ask for diagnose, status, audit or help.",
-		"不明なコマンドです。diagnose、status、audit、help のいずれかを指定してください。")
+		"Unknown command; ask for diagnose, scan, status, audit or help.",
+		"不明なコマンドです。diagnose、scan、status、audit、help のいずれかを指定してください。")
 }
 
 // cutUserWord splits off USER. A Slack entity runs to its closing >, so the name part of
@@ -469,6 +472,10 @@ func Usage(name CommandName) remediation.Text {
 			"`/okta-diagnose USER [APP]`: USER のアカウントがプロビジョニングされない原因を、APP(省略時は割り当て済みのすべてのアプリ)について診断します。"+
 				"USER は最初に指定します: Slack のメンション(@名前)、Okta のユーザー ID(00u…)、ログイン ID またはメールアドレスのいずれか。"+
 				"APP: ラベル、名前、または ID(0oa…)。スペースを含めてもよく、引用符は任意です。")
+	case CmdScan:
+		return remediation.T(
+			"`/okta-scan APP`: check every user assigned to APP (a label, name or ID, 0oa…) and sum up the provisioning failures per cause, with a fix for many users at once where one fits.",
+			"`/okta-scan APP`: APP(ラベル、名前、または ID、0oa…)に割り当てられた全ユーザーを確認し、プロビジョニングの失敗を原因ごとにまとめます。複数のユーザーに同じ対処が使える場合は一括の対処を提案します。")
 	case CmdStatus:
 		return remediation.T(
 			"`/okta-status [RUN]`: show where a run stands (RUN is the run ID shown on the approval request, run-…), or, without RUN, the latest runs.",
@@ -479,11 +486,11 @@ func Usage(name CommandName) remediation.Text {
 			"`/okta-audit USER|APP|RUN`: 1 人のユーザー(メンション、Okta ユーザー ID、またはメールアドレス)、1 つのアプリ(ラベル、名前、または ID)、または 1 つの実行(run-…)の監査ログを表示します。")
 	case CmdHelp:
 		return remediation.T(
-			"`/okta-help [COMMAND]`: show this help, for one command (diagnose, status, audit, help) or for all.",
-			"`/okta-help [COMMAND]`: このヘルプを、1 つのコマンド(diagnose、status、audit、help)またはすべてについて表示します。")
+			"`/okta-help [COMMAND]`: show this help, for one command (diagnose, scan, status, audit, help) or for all.",
+			"`/okta-help [COMMAND]`: このヘルプを、1 つのコマンド(diagnose、scan、status、audit、help)またはすべてについて表示します。")
 	}
 	var all remediation.Text
-	for i, n := range []CommandName{CmdDiagnose, CmdStatus, CmdAudit, CmdHelp} {
+	for i, n := range []CommandName{CmdDiagnose, CmdScan, CmdStatus, CmdAudit, CmdHelp} {
 		u := Usage(n)
 		if i > 0 {
 			all.EN += "\n"

@@ -176,6 +176,15 @@ func parseCases() []parseCase {
 		{"help topic with prefix", "/okta-help", "/okta-audit", Command{Name: CmdHelp, Topic: CmdAudit}, ""},
 		{"help topic upper", "/okta-help", "\u3000Status", Command{Name: CmdHelp, Topic: CmdStatus}, ""},
 		{"help unknown", "/okta-help", "<!channel>", Command{}, "ask for diagnose"},
+		{"help scan", "/okta-help", "okta-scan", Command{Name: CmdHelp, Topic: CmdScan}, ""},
+
+		// scan.
+		{"scan label", "/okta-scan", "Zoom", Command{Name: CmdScan, App: "Zoom"}, ""},
+		{"scan quoted label with spaces", "/okta-scan", ` "Acme  Wiki" `, Command{Name: CmdScan, App: "Acme  Wiki"}, ""},
+		{"scan id", "/okta-scan", "0oa1zoom00000000000", Command{Name: CmdScan, App: "0oa1zoom00000000000"}, ""},
+		{"scan escaped", "/okta-scan", "AT&amp;T", Command{Name: CmdScan, App: "AT&T"}, ""},
+		{"scan nothing", "/okta-scan", "", Command{}, "Say which app to scan"},
+		{"scan mention", "/okta-scan", "<@U1ABC>", Command{}, errAppMention},
 	}
 }
 
@@ -329,6 +338,8 @@ func checkCommand(t *testing.T, c Command) {
 		ok = n == 1 && set <= 1 && c.Topic == ""
 	case CmdHelp:
 		ok = set == 0 && c.App == "" && c.RunID == ""
+	case CmdScan:
+		ok = set == 0 && c.App != "" && c.RunID == "" && c.Topic == ""
 	}
 	if !ok {
 		t.Fatalf("%s: wrong fields set in %#v", c.Name, c)
@@ -359,6 +370,8 @@ func renderCommand(c Command) (string, bool) {
 		}
 	case CmdHelp:
 		s = string(c.Topic)
+	case CmdScan:
+		s = renderApp(c.App)
 	}
 	return s, utf8.RuneCountInString(s) <= maxCommandText
 }

@@ -16,6 +16,9 @@ func TestRecognize(t *testing.T) {
 		// STALE_EXTERNAL_ID: seed wording, display names, quotes, backticks, UUIDs.
 		{msg: push + "No user returned for user 8dFq2xZ", code: StaleExternalID, extID: "8dFq2xZ"},
 		{msg: "No user returned for user 00abc.", code: StaleExternalID, extID: "00abc"},
+		// Zoom's IDs are base64url: they may begin with - or _.
+		{msg: push + "No user returned for user -Xlp0lqFzIOUoryVfioUOl", code: StaleExternalID, extID: "-Xlp0lqFzIOUoryVfioUOl"},
+		{msg: push + "No user returned for user _Xlp0lq", code: StaleExternalID, extID: "_Xlp0lq"},
 		{msg: "No user returned for user  U123 ; x", code: StaleExternalID, extID: "U123"},
 		{msg: "Automatic profile push of Alice Sato to app Zoom failed: Error while trying to push profile update for Alice Sato: no user returned for user 'b1f0c2d4-5e6f-4a7b-8c9d-0e1f2a3b4c5d'", code: StaleExternalID, extID: "b1f0c2d4-5e6f-4a7b-8c9d-0e1f2a3b4c5d"},
 		{msg: "Automatic profile push of Ken Mori to app AWS IAM Identity Center failed: Error while trying to push profile update for ken@example.com: No user returned for user `9067729b3d-1a2b3c4d-5e6f`.", code: StaleExternalID, extID: "9067729b3d-1a2b3c4d-5e6f"},

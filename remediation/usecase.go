@@ -79,6 +79,8 @@ func (w *WrongChannel) Is(target error) bool { return target == ErrDenied || tar
 type UseCasesConfig struct {
 	Policy    *Policy
 	Diagnoser *Diagnoser
+	// Scanner scans an app's users (nil: Scan is unsupported).
+	Scanner *Scanner
 	// Engine decides on runs; nil for a front end that only diagnoses (the terminal).
 	Engine Decider
 	Store  CaseStore
@@ -102,6 +104,7 @@ type UseCasesConfig struct {
 type UseCases struct {
 	policy   *Policy
 	diag     *Diagnoser
+	scan     *Scanner
 	eng      Decider
 	store    CaseStore
 	people   People
@@ -114,7 +117,7 @@ type UseCases struct {
 // NewUseCases builds the use cases. Policy, Diagnoser and Store are required.
 func NewUseCases(cfg UseCasesConfig) *UseCases {
 	uc := &UseCases{
-		policy: cfg.Policy, diag: cfg.Diagnoser, eng: cfg.Engine, store: cfg.Store, people: cfg.People,
+		policy: cfg.Policy, diag: cfg.Diagnoser, scan: cfg.Scanner, eng: cfg.Engine, store: cfg.Store, people: cfg.People,
 		channels: slices.Clone(cfg.Channels), keepFor: cfg.KeepFor, clock: cfg.Clock, log: cfg.Logger,
 	}
 	if uc.keepFor <= 0 {

@@ -51,6 +51,8 @@ const usage = `okta-chatops — diagnose and fix Okta provisioning failures from
 Usage:
   okta-chatops diagnose USER [APP] [--json] [--locale en|ja]
                                   diagnose a user (on one app, or on all of the user's apps)
+  okta-chatops scan APP [--json] [--locale en|ja]
+                                  check every user assigned to an app; a summary per finding code
   okta-chatops demo [--locale en|ja]
                                   play every troubleshooting scenario through the bot against simulated Okta and Slack (no credentials)
   okta-chatops sim [--addr 127.0.0.1:8089]
@@ -97,6 +99,8 @@ func run(ctx context.Context, e env) int {
 	switch cmd {
 	case "diagnose":
 		err = runDiagnose(ctx, e)
+	case "scan":
+		err = runScan(ctx, e)
 	case "demo":
 		err = runDemo(ctx, e)
 	case "sim":

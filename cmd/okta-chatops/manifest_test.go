@@ -48,7 +48,7 @@ func TestManifest(t *testing.T) {
 			t.Errorf("%s: should_escape must be true (the parser reads <@U…> mentions)", c.Command)
 		}
 	}
-	if want := []string{"/okta-diagnose", "/okta-status", "/okta-audit", "/okta-help"}; !slices.Equal(cmds, want) {
+	if want := []string{"/okta-diagnose", "/okta-scan", "/okta-status", "/okta-audit", "/okta-help"}; !slices.Equal(cmds, want) {
 		t.Errorf("commands %v, want %v", cmds, want)
 	}
 	scopes := slices.Clone(m.OAuth.Scopes.Bot)

@@ -27,6 +27,8 @@ type metrics struct {
 	offWindow prometheus.Histogram
 	runsEnded *prometheus.CounterVec
 	auditLag  prometheus.Gauge
+	scans     *prometheus.CounterVec
+	scanUsers prometheus.Counter
 	alerts    *prometheus.CounterVec
 	watchLag  prometheus.Gauge
 }
@@ -56,7 +58,18 @@ func newMetrics() *metrics {
 			Help: "How far the System Log watcher is behind: now minus the newest event read (0: caught up; grows while polls fail)."}),
 	}
 	m.reg.MustRegister(m.commands, m.ack, m.oktaCalls, m.oktaTime, m.steps, m.offWindow, m.runsEnded, m.auditLag, m.alerts, m.watchLag)
+	m.scans = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "okta_chatops_scans_total",
+		Help: "App scans (/okta-scan) by outcome (ok, error)."}, []string{"outcome"})
+	m.scanUsers = prometheus.NewCounter(prometheus.CounterOpts{Name: "okta_chatops_scan_users_checked_total",
+		Help: "Assigned users checked by app scans."})
+	m.reg.MustRegister(m.scans, m.scanUsers)
 	return m
+}
+
+// Scanned implements bot.ScanMetrics.
+func (m *metrics) Scanned(outcome string, checked int) {
+	m.scans.WithLabelValues(outcome).Inc()
+	m.scanUsers.Add(float64(checked))
 }
 
 // Command implements bot.Metrics.
@@ -135,3 +148,6 @@ func (c rateLimitCollector) Collect(ch chan<- prometheus.Metric) {
 
 // handler serves /metrics.
 func (m *metrics) handler() http.Handler { return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{}) }
+
+// The bot counts its scans here.
+var _ bot.ScanMetrics = (*metrics)(nil)

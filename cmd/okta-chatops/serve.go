@@ -111,7 +111,8 @@ func newService(ctx context.Context, cfg config.Config, e env) (*service, error)
 	}
 	diag := &remediation.Diagnoser{Okta: okta, Logger: e.log}
 	uc := remediation.NewUseCases(remediation.UseCasesConfig{Policy: policy, Diagnoser: diag, Engine: eng, Store: b.store,
-		People: people, Channels: answerChannels(cfg), Logger: e.log})
+		People: people, Channels: answerChannels(cfg), Logger: e.log,
+		Scanner: &remediation.Scanner{Okta: okta, Incidents: b.store}})
 	bt := bot.New(bot.Config{Locale: locale, AuditChannel: cfg.AuditChannel, NotifyUser: cfg.NotifyUser,
 		Logger: e.log, Owner: eng.Owner(), Metrics: m}, api, uc, b.store, people)
 	relay.Connect(bt)

@@ -317,10 +317,20 @@ func (o *Org) listAppUsers(w http.ResponseWriter, r *http.Request) {
 		notFound(w, id, "AppInstance")
 		return
 	}
+	// expand=user embeds each app user's Okta user (_embedded.user), as Okta does.
+	expand := r.URL.Query().Get("expand")
+	if expand != "" && expand != "user" {
+		badRequest(w, "expand", "expand: only user is supported")
+		return
+	}
 	page, next := pageByID(a.users, func(au *appUser) string { return au.userID }, after, limit)
 	out := make([]any, 0, len(page))
 	for _, au := range page {
-		out = append(out, o.renderAppUser(baseURL(r), a, au, true))
+		ja := o.renderAppUser(baseURL(r), a, au, true)
+		if u := o.userByID(au.userID); expand == "user" && u != nil {
+			ja["_embedded"] = obj{"user": o.renderUser(baseURL(r), u)}
+		}
+		out = append(out, ja)
 	}
 	setLinks(w, r, next)
 	writeJSON(w, http.StatusOK, out)
