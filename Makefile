@@ -28,6 +28,7 @@ bench:
 	$(GO) test -run '^$$' -bench DiagnoseAtScale -benchtime 5x ./integration/
 	$(GO) test -run '^$$' -bench ConcurrentDiagnoses -benchtime 1x ./integration/
 	$(GO) test -run '^$$' -bench BenchmarkScan10k -benchtime 1x ./integration/
+	$(GO) test -run '^$$' -bench WatchDetectionDelay -benchtime 20x ./cmd/okta-chatops/
 
 ## bench-bulk: a 500-user bulk fix at Okta's default budgets (about half an hour)
 bench-bulk:

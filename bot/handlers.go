@@ -241,6 +241,8 @@ func (b *Bot) handleInteraction(ctx context.Context, cb slack.InteractionCallbac
 			err = b.showEvidence(ctx, c, a.Value)
 		case ActionProposeBulk:
 			err = b.proposeBulk(ctx, c, a.Value, cb.ResponseURL) // bulk.go
+		case ActionDiagnoseUser:
+			err = b.diagnoseUser(ctx, c, a.Value)
 		case ActionApproveRun:
 			var v RunValue
 			if v, err = DecodeRunValue(a.ActionID, a.Value); err == nil {

@@ -59,6 +59,12 @@ type Config struct {
 	// Retention is OKTA_CHATOPS_RETENTION: ended runs and audit entries older than
 	// this are removed.
 	Retention time.Duration
+	// WatchInterval is OKTA_CHATOPS_WATCH_INTERVAL: how often the System Log is polled
+	// for new provisioning failures (default 1m; 0 turns watching off).
+	WatchInterval time.Duration
+	// AlertChannel is OKTA_CHATOPS_ALERT_CHANNEL, defaulting to the first of
+	// OKTA_CHATOPS_CHANNELS; "" (neither set) turns watching off.
+	AlertChannel string
 }
 
 // Defaults (README.md lists them with each variable).
@@ -67,6 +73,7 @@ const (
 	DefaultSCIMURL     = "https://api.slack.com/scim/v2/"
 	DefaultHTTPAddr    = ":8080"
 	DefaultRetention   = 90 * 24 * time.Hour
+	DefaultWatch       = time.Minute
 )
 
 // Source is where values come from: the environment and the file system.
@@ -107,6 +114,14 @@ func Load(src Source) (Config, error) {
 		VerifyTimeout: l.duration("VERIFY_TIMEOUT", 5*time.Minute),
 		ApprovalTTL:   l.duration("APPROVAL_TTL", 24*time.Hour),
 		Retention:     l.duration("OKTA_CHATOPS_RETENTION", DefaultRetention),
+		AlertChannel:  l.str("OKTA_CHATOPS_ALERT_CHANNEL"),
+	}
+	c.WatchInterval = l.watchInterval("OKTA_CHATOPS_WATCH_INTERVAL")
+	if c.AlertChannel != "" && slackChannel(c.AlertChannel) != nil {
+		l.fail("OKTA_CHATOPS_ALERT_CHANNEL", "%v", slackChannel(c.AlertChannel))
+	}
+	if c.AlertChannel == "" && len(c.Channels) > 0 {
+		c.AlertChannel = c.Channels[0]
 	}
 	c.OktaOrgURL = l.oktaURL("OKTA_ORG_URL", c.OktaAllowHTTP)
 	if c.HTTPAddr == "" {
@@ -232,6 +247,20 @@ func (l *loader) duration(name string, def time.Duration) time.Duration {
 	if err != nil || d <= 0 {
 		l.fail(name, "must be a positive Go duration such as 90s, 5m or 24h, not %q", v)
 		return def
+	}
+	return d
+}
+
+// watchInterval is a Go duration where 0 means off.
+func (l *loader) watchInterval(name string) time.Duration {
+	v := l.str(name)
+	if v == "" {
+		return DefaultWatch
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d < 0 || (d > 0 && d < time.Second) {
+		l.fail(name, "must be a Go duration of at least 1s such as 30s or 5m, or 0 to turn watching off, not %q", v)
+		return DefaultWatch
 	}
 	return d
 }

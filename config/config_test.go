@@ -82,12 +82,30 @@ func TestLoadErrorsNameTheVariable(t *testing.T) {
 		{map[string]string{"OKTA_API_TOKEN_FILE": "/missing"}, "OKTA_API_TOKEN_FILE cannot be read"},
 		{map[string]string{"REDIS_URL": "127.0.0.1:6379"}, "REDIS_URL must look like redis://"},
 		{map[string]string{"OKTA_CHATOPS_NOTIFY_USER": "maybe"}, "OKTA_CHATOPS_NOTIFY_USER must be true or false"},
+		{map[string]string{"OKTA_CHATOPS_WATCH_INTERVAL": "1"}, "OKTA_CHATOPS_WATCH_INTERVAL must be a Go duration"},
+		{map[string]string{"OKTA_CHATOPS_WATCH_INTERVAL": "-1m"}, "OKTA_CHATOPS_WATCH_INTERVAL must be a Go duration"},
+		{map[string]string{"OKTA_CHATOPS_ALERT_CHANNEL": "alerts"}, `OKTA_CHATOPS_ALERT_CHANNEL`},
 	}
 	for _, tt := range tests {
 		_, err := Load(source(tt.env, nil))
 		if err == nil || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("Load(%v) = %v, want it to say %q", tt.env, err, tt.want)
 		}
+	}
+}
+
+func TestWatchSettings(t *testing.T) {
+	c, err := Load(source(map[string]string{}, nil))
+	if err != nil || c.WatchInterval != time.Minute || c.AlertChannel != "" {
+		t.Errorf("defaults: interval %v, channel %q, err %v", c.WatchInterval, c.AlertChannel, err)
+	}
+	c, err = Load(source(map[string]string{"OKTA_CHATOPS_CHANNELS": "C0123ABCD,C0456EFGH", "OKTA_CHATOPS_WATCH_INTERVAL": "0"}, nil))
+	if err != nil || c.WatchInterval != 0 || c.AlertChannel != "C0123ABCD" {
+		t.Errorf("first channel, off: interval %v, channel %q, err %v", c.WatchInterval, c.AlertChannel, err)
+	}
+	c, err = Load(source(map[string]string{"OKTA_CHATOPS_CHANNELS": "C0123ABCD", "OKTA_CHATOPS_ALERT_CHANNEL": "C0999ZZZZ", "OKTA_CHATOPS_WATCH_INTERVAL": "30s"}, nil))
+	if err != nil || c.WatchInterval != 30*time.Second || c.AlertChannel != "C0999ZZZZ" {
+		t.Errorf("explicit: interval %v, channel %q, err %v", c.WatchInterval, c.AlertChannel, err)
 	}
 }
 

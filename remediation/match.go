@@ -44,7 +44,8 @@ func detailOf(msg string) string {
 }
 
 // An idToken is an ID as messages quote it: bare, quoted, in backticks or brackets.
-const idToken = "[\"'`‘’“”<(\\[]?((?:[A-Za-z0-9_]|-[A-Za-z0-9_])[A-Za-z0-9._@:+/=-]*?)[\"'`‘’“”>)\\]]?(?:[.,;]*(?:\\s|$))"
+// Zoom's IDs are base64url: they may begin with - or _, and hold _ anywhere.
+const idToken = "[\"'`‘’“”<(\\[]?((?:[A-Za-z0-9_]|-[A-Za-z0-9_])[A-Za-z0-9._@:+/=_-]*?)[\"'`‘’“”>)\\]]?(?:[.,;]*(?:\\s|$))"
 
 var (
 	reNoUserReturned = regexp.MustCompile(`(?i)no user returned for user(?:\s+with\s+id)?\s*[:=]?\s*` + idToken)

@@ -24,6 +24,9 @@ func TestRecognize(t *testing.T) {
 		{msg: "Automatic profile push of Ken Mori to app AWS IAM Identity Center failed: Error while trying to push profile update for ken@example.com: No user returned for user `9067729b3d-1a2b3c4d-5e6f`.", code: StaleExternalID, extID: "9067729b3d-1a2b3c4d-5e6f"},
 		{msg: push + `No user returned for user "U0ABCDEF12" (status 404)`, code: StaleExternalID, extID: "U0ABCDEF12"},
 		{msg: push + "NO USER RETURNED FOR USER with id: 1234567890", code: StaleExternalID, extID: "1234567890"},
+		// Zoom's base64url IDs hold '_' and '-', and may begin with either.
+		{msg: push + "No user returned for user aB3_dE-fGhIjKlMnOpQrSt", code: StaleExternalID, extID: "aB3_dE-fGhIjKlMnOpQrSt"},
+		{msg: push + "No user returned for user _x9KqLmN-pQrStUvWxYz01", code: StaleExternalID, extID: "_x9KqLmN-pQrStUvWxYz01"},
 
 		// SAAS_USER_DEACTIVATED.
 		{msg: push + "User account is inactive", code: SaaSUserDeactivated},

@@ -15,7 +15,8 @@ import (
 )
 
 // metrics is what /metrics shows (Prometheus text format), on a registry of its own.
-// It implements bot.Metrics and remediation.Observer, and observes Okta calls.
+// It implements bot.Metrics, remediation.Observer and remediation.WatchObserver, and
+// observes Okta calls.
 type metrics struct {
 	reg       *prometheus.Registry
 	commands  *prometheus.CounterVec
@@ -30,6 +31,8 @@ type metrics struct {
 	bulkUsers *prometheus.CounterVec
 	scans     *prometheus.CounterVec
 	scanUsers prometheus.Counter
+	alerts    *prometheus.CounterVec
+	watchLag  prometheus.Gauge
 }
 
 func newMetrics() *metrics {
@@ -51,8 +54,12 @@ func newMetrics() *metrics {
 			Help: "Remediation runs that reached a final state, by state."}, []string{"state"}),
 		auditLag: prometheus.NewGauge(prometheus.GaugeOpts{Name: "okta_chatops_audit_outbox_lag_seconds",
 			Help: "Age of the oldest audit entry not yet posted to the audit channel (0: caught up)."}),
+		alerts: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "okta_chatops_alerts_total",
+			Help: "Alert messages in the alert channel, by action (posted, updated)."}, []string{"action"}),
+		watchLag: prometheus.NewGauge(prometheus.GaugeOpts{Name: "okta_chatops_watch_lag_seconds",
+			Help: "How far the System Log watcher is behind: now minus the newest event read (0: caught up; grows while polls fail)."}),
 	}
-	m.reg.MustRegister(m.commands, m.ack, m.oktaCalls, m.oktaTime, m.steps, m.offWindow, m.runsEnded, m.auditLag)
+	m.reg.MustRegister(m.commands, m.ack, m.oktaCalls, m.oktaTime, m.steps, m.offWindow, m.runsEnded, m.auditLag, m.alerts, m.watchLag)
 	m.bulkUsers = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "okta_chatops_bulk_users_total",
 		Help: "Users of bulk runs by result (fixed, failed, skipped: already healthy, changed: no longer assigned)."}, []string{"result"})
 	m.reg.MustRegister(m.bulkUsers)
@@ -96,6 +103,18 @@ func (m *metrics) RunEnded(s remediation.RunState) { m.runsEnded.WithLabelValues
 func (m *metrics) BulkUserEnded(result remediation.BulkUserStatus) {
 	m.bulkUsers.WithLabelValues(string(result)).Inc()
 }
+
+// AlertShown implements remediation.WatchObserver.
+func (m *metrics) AlertShown(posted bool) {
+	action := "updated"
+	if posted {
+		action = "posted"
+	}
+	m.alerts.WithLabelValues(action).Inc()
+}
+
+// WatchLag implements remediation.WatchObserver.
+func (m *metrics) WatchLag(d time.Duration) { m.watchLag.Set(max(d, 0).Seconds()) }
 
 // OktaCall observes one Okta call (oktaadapter.Config.Observe).
 func (m *metrics) OktaCall(op string, status int, d time.Duration) {

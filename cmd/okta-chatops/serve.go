@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/slack-go/slack"
@@ -57,7 +58,11 @@ type service struct {
 	bot     *bot.Bot
 	metrics *metrics
 	retain  *storage.RetentionJob
-	close   func() error
+	// watch polls the System Log for new failures; nil when watching is off
+	// (watchOff says why).
+	watch    *remediation.Watcher
+	watchOff string
+	close    func() error
 }
 
 func newService(ctx context.Context, cfg config.Config, e env) (*service, error) {
@@ -107,7 +112,7 @@ func newService(ctx context.Context, cfg config.Config, e env) (*service, error)
 	}
 	diag := &remediation.Diagnoser{Okta: okta, Logger: e.log}
 	uc := remediation.NewUseCases(remediation.UseCasesConfig{Policy: policy, Diagnoser: diag, Engine: eng, Store: b.store,
-		Incidents: b.store, People: people, Channels: cfg.Channels, Logger: e.log,
+		Incidents: b.store, People: people, Channels: answerChannels(cfg), Logger: e.log,
 		Scanner: &remediation.Scanner{Okta: okta, Incidents: b.store}})
 	bt := bot.New(bot.Config{Locale: locale, AuditChannel: cfg.AuditChannel, NotifyUser: cfg.NotifyUser,
 		Logger: e.log, Owner: eng.Owner(), Metrics: m}, api, uc, b.store, people)
@@ -118,7 +123,31 @@ func newService(ctx context.Context, cfg config.Config, e env) (*service, error)
 	if cfg.AuditChannel != "" {
 		retain.AuditCursor = bot.AuditChannelCursor
 	}
-	return &service{cfg: cfg, api: api, okta: okta, store: b.store, eng: eng, bot: bt, metrics: m, retain: retain, close: b.close}, nil
+	svc := &service{cfg: cfg, api: api, okta: okta, store: b.store, eng: eng, bot: bt, metrics: m, retain: retain, close: b.close}
+	switch {
+	case cfg.WatchInterval == 0:
+		svc.watchOff = "OKTA_CHATOPS_WATCH_INTERVAL is 0"
+	case cfg.AlertChannel == "":
+		svc.watchOff = "no alert channel: set OKTA_CHATOPS_ALERT_CHANNEL (or OKTA_CHATOPS_CHANNELS, whose first channel is the default)"
+	default:
+		alerts := bot.NewAlerts(bot.AlertsConfig{Channel: cfg.AlertChannel, Locale: locale, Logger: e.log}, api)
+		svc.watch, err = remediation.NewWatcher(remediation.WatchConfig{Poller: okta, Store: b.store, Alerter: alerts,
+			Interval: cfg.WatchInterval, Owner: eng.Owner(), Logger: e.log, Observer: m})
+		if err != nil {
+			_ = b.close()
+			return nil, err
+		}
+	}
+	return svc, nil
+}
+
+// answerChannels are where the bot answers: OKTA_CHATOPS_CHANNELS (empty: anywhere)
+// and, when watching, the alert channel, whose diagnose_user buttons are clicked there.
+func answerChannels(cfg config.Config) []string {
+	if len(cfg.Channels) == 0 || cfg.WatchInterval == 0 || cfg.AlertChannel == "" || slices.Contains(cfg.Channels, cfg.AlertChannel) {
+		return cfg.Channels
+	}
+	return append(slices.Clone(cfg.Channels), cfg.AlertChannel)
 }
 
 // run serves until ctx ends or a fatal error happens.
@@ -134,6 +163,11 @@ func (s *service) run(ctx context.Context, e env) error {
 	}
 	if len(s.eng.Policy().Approvers) == 0 {
 		e.log.Warn("no approvers configured (OKTA_CHATOPS_APPROVERS or the policy file): fixes can be proposed but never approved")
+	}
+	if s.watch != nil {
+		e.log.Info("watching the System Log for provisioning failures", "alert_channel", s.cfg.AlertChannel, "interval", s.cfg.WatchInterval.String())
+	} else {
+		e.log.Warn("watching the System Log is off: no alerts of new provisioning failures", "reason", s.watchOff)
 	}
 	ln, err := net.Listen("tcp", s.cfg.HTTPAddr)
 	if err != nil {
@@ -158,6 +192,9 @@ func (s *service) run(ctx context.Context, e env) error {
 	g.Go(func() error { return s.eng.Work(gctx, 200*time.Millisecond, time.Second, 4) })
 	g.Go(func() error { return s.bot.Run(gctx) })
 	g.Go(func() error { return s.retain.Run(gctx) })
+	if s.watch != nil {
+		g.Go(func() error { return s.watch.Run(gctx) })
+	}
 	e.log.Info("okta-chatops serving", "http_addr", ln.Addr().String(), "okta_org", s.cfg.OktaOrgURL, "locale", s.cfg.Locale, "redis", s.cfg.RedisURL != "")
 	err = g.Wait()
 	if errors.Is(err, bot.ErrFatal) {

@@ -10,8 +10,12 @@ import (
 )
 
 // GET /api/v1/logs. Paging follows Okta's System Log rules: a bounded query (with
-// until) gives rel="next" only while more events match; a polling query (no until)
-// always gives rel="next", even on an empty page, because new events may arrive.
+// until) gives rel="next" only while more events match; a polling query (no until,
+// ascending) always gives rel="next", even on an empty page (then the same cursor),
+// because new events may arrive. A bounded query selects and orders events by their
+// published time; a polling query by the time Okta stored them, so an event that
+// arrives late (published before events already read) still shows up behind the
+// cursor instead of being skipped.
 func (o *Org) listLogs(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	parseTime := func(name string) (time.Time, bool, bool) {
@@ -87,9 +91,16 @@ func (o *Org) listLogs(w http.ResponseWriter, r *http.Request) {
 		badRequest(w, "since", "since: must be before until")
 		return
 	}
+	polling := !hasUntil && !desc
+	keyOf := keyOfPublished
+	at := func(e *logEvent) time.Time { return e.published }
+	if polling {
+		keyOf = keyOfPersisted
+		at = func(e *logEvent) time.Time { return e.persisted }
+	}
 	var sel []*logEvent
 	for _, e := range o.logs {
-		if e.published.Before(since) || !e.published.Before(until) {
+		if at(e).Before(since) || !at(e).Before(until) {
 			continue
 		}
 		if len(keywords) > 0 && !logMatchesQ(e, keywords) {
@@ -134,7 +145,6 @@ func (o *Org) listLogs(w http.ResponseWriter, r *http.Request) {
 
 	base := baseURL(r) + r.URL.Path
 	w.Header().Add("Link", "<"+base+"?"+encodeQuery(q)+`>; rel="self"`)
-	polling := !hasUntil
 	if more || polling {
 		nq := q
 		switch {
@@ -148,14 +158,16 @@ func (o *Org) listLogs(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, out)
 }
 
-// logKey orders events by publication time, then by arrival; it is the opaque after
-// cursor ("<unix nanos>_<seq>").
+// logKey orders events by publication (bounded queries) or persistence (polling
+// queries) time, then by arrival; it is the opaque after cursor ("<unix nanos>_<seq>").
 type logKey struct {
 	nanos int64
 	seq   int64
 }
 
-func keyOf(e *logEvent) logKey { return logKey{e.published.UnixNano(), e.seq} }
+func keyOfPublished(e *logEvent) logKey { return logKey{e.published.UnixNano(), e.seq} }
+
+func keyOfPersisted(e *logEvent) logKey { return logKey{e.persisted.UnixNano(), e.seq} }
 
 func (k logKey) cmp(o logKey) int {
 	switch {

@@ -136,3 +136,59 @@ func mustApp(t *testing.T, e *env, label string) string {
 	}
 	return id
 }
+
+// TestLogPollingAsOktaRecommends: the watcher's query (since, no until, ASCENDING, a
+// filter for failures) always has a next link; an empty page's next link is the same
+// cursor; new events, late ones included, appear behind it, each exactly once.
+func TestLogPollingAsOktaRecommends(t *testing.T) {
+	e, clk, users := logWorld(t)
+	app := mustApp(t, e, "Zoom")
+	filter := "&sortOrder=ASCENDING&limit=2&filter=" + urlq(`(eventType sw "application.provision.user" or eventType sw "application.integration.") and outcome.result eq "FAILURE"`)
+	first := e.must(e.call("GET", "/api/v1/logs?since="+clk.Now().Add(-time.Hour).Format(time.RFC3339)+filter, nil), 200)
+	if got := logTypes(t, first); len(got) != 1 || got[0] != "application.provision.user.push_profile:FAILURE" {
+		t.Fatalf("first page: %v", got)
+	}
+	next := first.links()["next"]
+	if next == "" {
+		t.Fatal("a polling page has no next link")
+	}
+	empty := e.must(e.call("GET", next, nil), 200)
+	if len(empty.list(t)) != 0 || empty.links()["next"] != next {
+		t.Fatalf("caught up: %d events, next %q, want the same cursor %q", len(empty.list(t)), empty.links()["next"], next)
+	}
+	// Two new failures, the second arriving a minute late: published before the first.
+	for i, u := range []string{users[0], users[2]} {
+		e.ok(e.org.SaaSDeleteAccount(app, e.appUser(app, u).ExternalID))
+		e.org.SetLogLateness(time.Duration(i) * time.Minute)
+		e.ok(e.org.PushProfile(app, u))
+		clk.Advance(time.Second)
+	}
+	e.org.SetLogLateness(0)
+	seen := map[string]int{}
+	for range 5 {
+		r := e.must(e.call("GET", next, nil), 200)
+		for _, v := range r.list(t) {
+			m := v.(map[string]any)
+			for _, tg := range m["target"].([]any) {
+				if tm := tg.(map[string]any); tm["type"] == "User" {
+					seen[tm["id"].(string)]++
+				}
+			}
+		}
+		if r.links()["next"] == "" {
+			t.Fatal("a polling page has no next link")
+		}
+		if len(r.list(t)) == 0 && r.links()["next"] != next {
+			t.Fatal("an empty page moved the cursor")
+		}
+		next = r.links()["next"]
+	}
+	if len(seen) != 2 || seen[users[0]] != 1 || seen[users[2]] != 1 {
+		t.Fatalf("users seen behind the cursor: %v (want %s and the late %s once each)", seen, users[0], users[2])
+	}
+	// A bounded query over the last 30 seconds by published time misses the late one.
+	bounded := e.must(e.call("GET", "/api/v1/logs?since="+clk.Now().Add(-30*time.Second).Format(time.RFC3339Nano)+"&until="+clk.Now().Format(time.RFC3339Nano)+filter, nil), 200)
+	if n := len(bounded.list(t)); n != 1 {
+		t.Fatalf("bounded query over 30s: %d events, want 1 (the late event is published earlier)", n)
+	}
+}

@@ -194,6 +194,7 @@ type logEvent struct {
 	seq            int64
 	uuid           string
 	published      time.Time
+	persisted      time.Time // when Okta stored it: a late event is persisted after it was published
 	eventType      string
 	legacyType     string
 	severity       string

@@ -103,7 +103,8 @@ type Org struct {
 
 	mu          sync.Mutex
 	rng         *rand.Rand
-	seq         int64 // monotonic counter for log cursors and request ids
+	seq         int64         // monotonic counter for log cursors and request ids
+	logLateness time.Duration // events emitted now are published this long before they are stored
 	orgID       string
 	realmID     string
 	adminID     string

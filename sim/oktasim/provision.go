@@ -3,6 +3,7 @@ package oktasim
 import (
 	"fmt"
 	"strings"
+	"time"
 )
 
 // Okta user and app user statuses used here.
@@ -364,11 +365,22 @@ func (o *Org) pushTargets(a *app, u *user, au *appUser) []logEntity {
 	return []logEntity{o.userTarget(u), o.appTarget(a), o.appUserTarget(a, u, au)}
 }
 
-// emit appends a System Log event published now. Caller holds mu.
+// SetLogLateness makes the events emitted from now on arrive late: each is published d
+// before Okta stores it (as events of a busy org do), so a bounded query over the
+// recent past misses them while a polling query still finds them behind its cursor.
+// 0 is on time.
+func (o *Org) SetLogLateness(d time.Duration) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.logLateness = d
+}
+
+// emit appends a System Log event published now (or logLateness ago). Caller holds mu.
 func (o *Org) emit(e logEvent) {
 	e.seq = o.nextSeq()
+	e.persisted = o.now()
 	if e.published.IsZero() {
-		e.published = o.now()
+		e.published = e.persisted.Add(-o.logLateness)
 	}
 	const hex = "0123456789abcdef"
 	h := o.randString(hex, 32)
