@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/okta-chatops/okta-chatops/logctx"
@@ -95,8 +96,10 @@ type BulkStep struct {
 
 // BulkUser is one user of a bulk run and their progress.
 type BulkUser struct {
-	ID     string         `json:"id"`
-	Login  string         `json:"login"`
+	ID    string `json:"id"`
+	Login string `json:"login"`
+	// Email is the user's email when the incident had it (see Bulk.Includes).
+	Email  string         `json:"email,omitempty"`
 	Status BulkUserStatus `json:"status"`
 	// What the re-check just before the change read: the externalId to replace, the
 	// scope, the groups to return to, the Slack account to relink.
@@ -211,6 +214,17 @@ func (b *Bulk) UserResult(i int) BulkUserStatus {
 	return b.Users[i].Status
 }
 
+// Includes reports whether one of the run's users has this login or email (letter case
+// aside) or this Okta user ID (with id non-empty).
+func (b *Bulk) Includes(email, id string) bool {
+	for _, u := range b.Users {
+		if (email != "" && (strings.EqualFold(u.Login, email) || strings.EqualFold(u.Email, email))) || (id != "" && u.ID == id) {
+			return true
+		}
+	}
+	return false
+}
+
 func (b *Bulk) clone() *Bulk {
 	if b == nil {
 		return nil
@@ -261,7 +275,7 @@ func (e *Engine) ProposeBulk(ctx context.Context, req BulkRequest) (Run, error) 
 	var users []BulkUser
 	for _, u := range in.Users {
 		if in.Plan == req.Plan || slices.Contains(u.Plans, req.Plan) {
-			users = append(users, BulkUser{ID: u.ID, Login: u.Login, Status: BulkPending})
+			users = append(users, BulkUser{ID: u.ID, Login: u.Login, Email: u.Email, Status: BulkPending})
 		}
 	}
 	if !req.Plan.Known() || len(users) == 0 {

@@ -40,8 +40,12 @@ const (
 
 // IncidentUser is one affected user of an incident.
 type IncidentUser struct {
-	ID    string   `json:"id"`
-	Login string   `json:"login"`
+	ID    string `json:"id"`
+	Login string `json:"login"`
+	// Email is the user's Okta email when the finder read it ("" otherwise: a System
+	// Log event names the login only). A bulk run keeps it to refuse a user approving
+	// the fix of their own account.
+	Email string   `json:"email,omitempty"`
 	Plans []PlanID `json:"plans,omitempty"`
 	// SeenAt is when the failure happened (the System Log event's time) or was found.
 	SeenAt time.Time `json:"seen_at"`

@@ -359,7 +359,7 @@ func (s *Scanner) offers(ctx context.Context, res *ScanResult) error {
 			Plan: best, AppWide: appWideCodes[code], Source: IncidentFromScan, FirstSeen: res.At, LastSeen: res.At}
 		for _, f := range fs {
 			if slices.Contains(f.Plans, best) {
-				in.Users = append(in.Users, IncidentUser{ID: f.User.ID, Login: f.User.Login, Plans: slices.Clone(f.Plans), SeenAt: res.At})
+				in.Users = append(in.Users, IncidentUser{ID: f.User.ID, Login: f.User.Login, Email: f.User.Email, Plans: slices.Clone(f.Plans), SeenAt: res.At})
 			}
 		}
 		err := s.Incidents.CreateIncident(ctx, &in)

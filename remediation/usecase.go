@@ -372,9 +372,15 @@ func (uc *UseCases) Adopt(ctx context.Context, runID, channel, ts string) {
 }
 
 // Approve records c's approval of the run (the engine checks the policy and audits).
+// A user of a bulk run may not approve it (notBulkUser).
 func (uc *UseCases) Approve(ctx context.Context, c Caller, runID string) (Run, error) {
+	what := "approve " + runID
+	if r, err := uc.notBulkUser(ctx, c, runID, true); err != nil {
+		uc.refused(ctx, c, what, err)
+		return r, err
+	}
 	r, err := uc.eng.Approve(ctx, runID, c.ID, "")
-	uc.refused(ctx, c, "approve "+runID, err)
+	uc.refused(ctx, c, what, err)
 	return r, err
 }
 
@@ -385,15 +391,88 @@ func (uc *UseCases) MayReject(ctx context.Context, c Caller, runID string) error
 		return fmt.Errorf("run %s: %w", runID, err)
 	}
 	err = uc.policy.MayDecide(ctx, &r, c.ID, uc.clock.Now())
+	if err == nil {
+		err = uc.bulkUserCheck(ctx, c, &r, false)
+	}
 	uc.refused(ctx, c, "reject "+runID, err)
 	return err
 }
 
 // Reject records c's rejection of the run with their reason, which ends it.
 func (uc *UseCases) Reject(ctx context.Context, c Caller, runID, reason string) (Run, error) {
+	what := "reject " + runID
+	if r, err := uc.notBulkUser(ctx, c, runID, false); err != nil {
+		uc.refused(ctx, c, what, err)
+		return r, err
+	}
 	r, err := uc.eng.Reject(ctx, runID, c.ID, reason)
-	uc.refused(ctx, c, "reject "+runID, err)
+	uc.refused(ctx, c, what, err)
 	return r, err
+}
+
+// notBulkUser reads the run and, when it is a bulk run awaiting a decision, refuses c
+// if they are one of its users (bulkUserCheck). Other runs are left to the engine's
+// policy check (a single-user run names its affected member when it is proposed).
+func (uc *UseCases) notBulkUser(ctx context.Context, c Caller, runID string, approve bool) (Run, error) {
+	r, err := uc.store.GetRun(ctx, runID)
+	if err != nil {
+		return Run{}, fmt.Errorf("run %s: %w", runID, err)
+	}
+	if r.State != StateAwaitingApproval || !uc.clock.Now().Before(r.ExpiresAt) {
+		return r, nil // the engine refuses it with the reason that fits
+	}
+	return r, uc.bulkUserCheck(ctx, c, &r, approve)
+}
+
+// bulkUserCheck refuses c deciding on bulk run r when c is one of its users: nobody
+// approves or rejects the fix of their own account (DESIGN's invariant 4). Looking up
+// every user's member ID when the run is proposed would cost one chat call per user,
+// so the clicker is looked up instead, once: their email (from the chat) against the
+// users' logins and emails, then the Okta user with that email against the users' IDs
+// (a login need not be the email). When this cannot be told (no email, Okta not
+// answering), an approval is refused; a rejection, which changes nothing, goes on.
+func (uc *UseCases) bulkUserCheck(ctx context.Context, c Caller, r *Run, approve bool) error {
+	if r.Bulk == nil {
+		return nil
+	}
+	email := ""
+	err := fmt.Errorf("no member directory: %w", ErrPermanent)
+	if uc.people != nil {
+		email, err = uc.people.UserEmail(ctx, c.ID)
+	}
+	if err == nil && strings.TrimSpace(email) == "" {
+		err = fmt.Errorf("member %s shows no email: %w", c.ID, ErrNotFound)
+	}
+	if err != nil {
+		uc.log.WarnContext(ctx, "reading the email of a bulk run's decider", "run_id", r.ID, "slack_user_id", c.ID, "err", err)
+		if !approve {
+			return nil
+		}
+		return refuse("The bot could not read your email address in Slack, so it cannot tell whether your own account is among the %d users of this bulk fix; your approval was not recorded. Ask another approver, or ask the bot's operator to let it read members' email addresses (the users:read.email scope).",
+			"Slack からあなたのメールアドレスを取得できなかったため、この一括対処の対象 %d 人にご自身のアカウントが含まれていないかを確認できません。承認は記録されていません。別の承認者に依頼するか、メンバーのメールアドレスを読み取れるよう(users:read.email スコープ)ボットの運用担当者に依頼してください。", len(r.Bulk.Users))
+	}
+	email = strings.TrimSpace(email)
+	own := r.Bulk.Includes(email, "")
+	if !own {
+		u, err := uc.diag.Okta.FindUser(ctx, email)
+		switch {
+		case err == nil:
+			own = r.Bulk.Includes(u.Email, u.ID)
+		case errors.Is(err, ErrNotFound):
+			// Nobody in Okta has this email or login: not one of the users.
+		default:
+			uc.log.WarnContext(ctx, "finding a bulk run's decider in Okta", "run_id", r.ID, "slack_user_id", c.ID, "err", err)
+			if approve {
+				return refuse("Okta could not be asked whether your own account is among the %d users of this bulk fix, so your approval was not recorded. Try again in a moment; if this goes on, ask another approver.",
+					"この一括対処の対象 %d 人にご自身のアカウントが含まれていないかを Okta で確認できなかったため、承認は記録されていません。しばらくしてからもう一度お試しください。解決しない場合は、別の承認者に依頼してください。", len(r.Bulk.Users))
+			}
+		}
+	}
+	if own {
+		return refuse("Your own account (%s) is among the users of this bulk fix, so you cannot approve or reject it.",
+			"この一括対処の対象にご自身のアカウント(%s)が含まれているため、承認・却下できません。", email)
+	}
+	return nil
 }
 
 // Cancel stops the run, undoing what it did.

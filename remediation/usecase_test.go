@@ -413,6 +413,7 @@ func TestRefusedClicksAreAuditedAndChangeNothing(t *testing.T) {
 	}
 	// The engine's refusals (the policy of decisions) are audited too.
 	r.eng.err = &Refusal{Reason: T("You are not an approver for this fix.", "この対処の承認者ではありません。")}
+	r.store.runs["run-abcdefghijklmnop"] = Run{ID: "run-abcdefghijklmnop", State: StateAwaitingApproval, ExpiresAt: testNow.Add(time.Hour)}
 	if _, err := r.uc.Approve(ctx, out, "run-abcdefghijklmnop"); !errors.Is(err, ErrDenied) {
 		t.Errorf("approve: %v", err)
 	}
