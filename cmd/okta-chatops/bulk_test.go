@@ -270,10 +270,11 @@ func TestServeBulkKilledMidRun(t *testing.T) {
 // of Zoom's failing users share: these six and the seeded ones) becomes one approval
 // request; with the two approvals, the canary is tried first. Re-assigning does not clear a stale External ID while Zoom's
 // "Deactivate Users" is off, so the canary is not verified and the run stops there:
-// nobody else is touched.
+// nobody else is touched. Alice, an approver, is one of the seeded users: her click is
+// refused, and another approver's counts.
 func TestServeScanToBulkRun(t *testing.T) {
 	x := newE2E(t)
-	x.serve(t, "VERIFY_TIMEOUT", "2s")
+	x.serve(t, "VERIFY_TIMEOUT", "2s", "OKTA_CHATOPS_APPROVERS", uApprover+","+uAlice+","+uOutsider)
 	ctx := context.Background()
 	zoom, _ := x.okta.Org.AppID("Zoom")
 	ids, err := x.okta.Org.AddStaleUsers(ctx, zoom, "scanned", 6)
@@ -293,7 +294,11 @@ func TestServeScanToBulkRun(t *testing.T) {
 	}
 	req := x.wait(t, "the bulk approval request", inChannel(cOps, "Bulk fix for", "scanned1@example.com"))
 	approve, _ := req.Button("approve_run")
-	for _, by := range []string{uApprover, uAlice} {
+	if _, err := x.slack.Click(ctx, uAlice, cOps, req.TS, "approve_run", approve.Value); err != nil {
+		t.Fatal(err)
+	}
+	x.wait(t, "the refusal of alice, one of the users", ephemeralTo(uAlice, "Your own account (alice@example.com)"))
+	for _, by := range []string{uApprover, uOutsider} {
 		if _, err := x.slack.Click(ctx, by, cOps, req.TS, "approve_run", approve.Value); err != nil {
 			t.Fatal(err)
 		}
