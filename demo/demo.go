@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"slices"
 	"strings"
 	"time"
@@ -82,13 +83,27 @@ func Run(ctx context.Context, o Options) error {
 		return err
 	}
 	defer stopSlack()
+	policy, err := os.CreateTemp("", "okta-chatops-demo-policy-*.yaml")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(policy.Name())
+	if _, err := policy.WriteString(incidentPolicy); err != nil {
+		_ = policy.Close()
+		return err
+	}
+	if err := policy.Close(); err != nil {
+		return err
+	}
 
 	cfg := config.Config{
 		SlackBotToken: botToken, SlackAppToken: appToken, SlackAPIURL: slackURL + "/api/",
 		SlackSCIMToken: config.Secret(okta.SCIMToken), SlackSCIMURL: okta.URL + SCIMPath,
 		OktaOrgURL: okta.URL, OktaAPIToken: config.Secret(okta.Token), OktaAllowHTTP: true,
-		Approvers: []string{approver}, Requesters: []string{requester}, AuditChannel: auditChan, Locale: string(o.Locale),
+		Approvers: []string{approver, approver2}, Requesters: []string{requester}, AuditChannel: auditChan, Locale: string(o.Locale),
 		HTTPAddr: "127.0.0.1:0", VerifyTimeout: 2 * time.Second, ApprovalTTL: time.Hour,
+		// The watcher polls the System Log every second and alerts in #okta-alerts.
+		WatchInterval: time.Second, AlertChannel: alertChan, PolicyFile: policy.Name(),
 	}
 	bot, err := o.StartBot(ctx, cfg)
 	if err != nil {
@@ -108,15 +123,23 @@ func Run(ctx context.Context, o Options) error {
 	p := &player{t: newTranscript(o.Out, o.Locale), ws: ws, okta: okta.Org, store: bot.Store, auditPosted: bot.AuditPosted, saved: map[string]oktasim.Capabilities{}}
 	p.t.say(p.t.tr("okta-chatops demo — simulated Okta org %s, simulated Slack workspace %s; the bot runs as `serve` does, with the embedded store.",
 		"okta-chatops デモ — シミュレートした Okta 組織 %s と Slack ワークスペース %s を使います。ボットは `serve` と同じ構成(組み込みストア)で動きます。", okta.URL, slackURL))
-	p.t.say(p.t.tr("@helpdesk asks in #it-ops, @itmanager approves.", "#it-ops で @helpdesk が依頼し、@itmanager が承認します。"))
+	p.t.say(p.t.tr("@helpdesk asks in #it-ops, @itmanager approves (a fix of many users also needs @secops); the bot alerts in #okta-alerts.",
+		"#it-ops で @helpdesk が依頼し、@itmanager が承認します(多数のユーザーの一括対処には @secops の承認も必要です)。ボットは #okta-alerts にアラートを投稿します。"))
 	var failed []string
 	scenarios := oktasim.Scenarios()
+	total := len(scenarios) + 1 // the incident of many users first, while the watcher's alert channel is quiet
+	p.t.say("\n══ %d/%d %s ══", 1, total, p.t.tr("A SaaS clean-up deletes %d Zoom accounts: one alert, one approval, a canary, then batches",
+		"SaaS 側の整理で Zoom アカウント %d 件が削除される: アラート 1 件、承認 1 回、カナリア、そしてバッチ", incidentUsers))
+	if err := p.incident(ctx); err != nil {
+		p.t.say("✗ %v", err)
+		failed = append(failed, "zoom_cleanup_incident")
+	}
 	for i, sc := range scenarios {
 		title := sc.Title
 		if o.Locale == remediation.JA && sc.TitleJA != "" {
 			title = sc.TitleJA
 		}
-		p.t.say("\n══ %d/%d %s ══", i+1, len(scenarios), title)
+		p.t.say("\n══ %d/%d %s ══", i+2, total, title)
 		if err := p.play(ctx, sc); err != nil {
 			p.t.say("✗ %v", err)
 			failed = append(failed, sc.Name)
@@ -124,10 +147,10 @@ func Run(ctx context.Context, o Options) error {
 	}
 	p.t.say("")
 	if len(failed) > 0 {
-		return fmt.Errorf("%d of %d scenarios did not end as the troubleshooting guides describe: %s", len(failed), len(scenarios), strings.Join(failed, ", "))
+		return fmt.Errorf("%d of %d scenarios did not end as the troubleshooting guides describe: %s", len(failed), total, strings.Join(failed, ", "))
 	}
 	p.t.say(p.t.tr("Every scenario was diagnosed as the troubleshooting guides describe, and every fixable one was fixed and verified (%d/%d).",
-		"すべてのシナリオをトラブルシューティング手順どおりに診断し、対処できるものはすべて対処して結果を確認しました(%d/%d)。", len(scenarios), len(scenarios)))
+		"すべてのシナリオをトラブルシューティング手順どおりに診断し、対処できるものはすべて対処して結果を確認しました(%d/%d)。", total, total))
 	return p.checkAudit(ctx)
 }
 

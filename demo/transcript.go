@@ -88,6 +88,8 @@ func (t *transcript) flush(msgs []slacksim.Message) {
 		t.printed[m.TS] = v.n + 1
 		prefix, body := "🤖 #it-ops", v.text
 		switch {
+		case m.Channel == alertChan && m.ThreadTS == "" && !m.Ephemeral:
+			prefix = "🤖 #okta-alerts"
 		case m.Ephemeral:
 			prefix = "🤖 " + t.tr("(only to @%s)", "(@%s にのみ表示)", nameOf(m.EphemeralTo))
 		case m.ThreadTS != "":
@@ -108,6 +110,8 @@ func nameOf(id string) string {
 		return "helpdesk"
 	case approver:
 		return "itmanager"
+	case approver2:
+		return "secops"
 	}
 	return id
 }
@@ -121,7 +125,8 @@ func (t *transcript) readable(s string) string {
 		":hammer_and_wrench:", "🛠", ":white_check_mark:", "✅", ":x:", "❌", ":arrow_forward:", "▶",
 		":hourglass_flowing_sand:", "⏳", ":hourglass:", "⌛", ":no_entry_sign:", "🚫", ":no_entry:", "⛔",
 		":ballot_box_with_check:", "☑", ":raising_hand:", "🙋", ":leftwards_arrow_with_hook:", "↩",
-		":warning:", "⚠", ":ok_hand:", "👌", ":lock:", "🔒", ":repeat:", "🔁", ":arrows_counterclockwise:", "🔄").Replace(s)
+		":warning:", "⚠", ":ok_hand:", "👌", ":lock:", "🔒", ":repeat:", "🔁", ":arrows_counterclockwise:", "🔄",
+		":rotating_light:", "🚨", ":bar_chart:", "📊", ":busts_in_silhouette:", "👥", ":shield:", "🛡").Replace(s)
 }
 
 // changedLines returns the lines of now that were not in before.
