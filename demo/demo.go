@@ -60,8 +60,9 @@ func preferred(scenario string) string {
 }
 
 // Run starts the simulated Okta org (with Slack's SCIM) and a simulated Slack
-// workspace, starts the bot against them with the embedded store, and plays each
-// scenario as people would in Slack: the helpdesk types /okta-diagnose, proposes the
+// workspace, starts the bot against them with the embedded store (watching the System
+// Log), plays the incident of many users (see incident), then each scenario as people
+// would in Slack: the helpdesk types /okta-diagnose, proposes the
 // fix, is refused when approving their own request; the manager approves; the bot runs
 // the steps in the thread (the helpdesk does the manual Admin Console steps and clicks
 // Done), verifies, and diagnoses again. It fails unless every diagnosis names what the
@@ -128,8 +129,8 @@ func Run(ctx context.Context, o Options) error {
 	var failed []string
 	scenarios := oktasim.Scenarios()
 	total := len(scenarios) + 1 // the incident of many users first, while the watcher's alert channel is quiet
-	p.t.say("\n══ %d/%d %s ══", 1, total, p.t.tr("A SaaS clean-up deletes %d Zoom accounts: one alert, one approval, a canary, then batches",
-		"SaaS 側の整理で Zoom アカウント %d 件が削除される: アラート 1 件、承認 1 回、カナリア、そしてバッチ", incidentUsers))
+	p.t.say("\n══ %d/%d %s ══", 1, total, p.t.tr("A SaaS clean-up deletes %d Zoom accounts: one alert, one approval request with two approvers, a canary, then batches",
+		"SaaS 側の整理で Zoom アカウント %d 件が削除される: アラート 1 件、承認者 2 名の承認依頼 1 件、カナリア、そしてバッチ", incidentUsers))
 	if err := p.incident(ctx); err != nil {
 		p.t.say("✗ %v", err)
 		failed = append(failed, "zoom_cleanup_incident")

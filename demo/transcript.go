@@ -99,6 +99,9 @@ func (t *transcript) flush(msgs []slacksim.Message) {
 			// An edit: show what changed, not the whole message again.
 			prefix += " " + t.tr("(updated)", "(更新)")
 			body = changedLines(v.before, v.text)
+			if body == "" {
+				continue // an edit that changed no line a person reads (buttons only, say)
+			}
 		}
 		t.say("%s %s", prefix, indentLines(t.readable(body), "      "))
 	}
