@@ -59,6 +59,11 @@ func preferred(scenario string) string {
 	return ""
 }
 
+// fixedByHand names the scenarios whose cause is the app's, not the user's: re-assigning
+// alone heals nothing, so the proposed fix starts with the runbook's manual steps, and
+// the demo's person fixes the cause in the (simulated) Admin Console during them.
+func fixedByHand(scenario string) bool { return scenario == "app_credentials_invalid" }
+
 // Run starts the simulated Okta org (with Slack's SCIM) and a simulated Slack
 // workspace, starts the bot against them with the embedded store (watching the System
 // Log), plays the incident of many users (see incident), then each scenario as people
@@ -233,7 +238,7 @@ func (p *player) play(ctx context.Context, sc oktasim.Scenario) error {
 		return fmt.Errorf("%s %v, %s %v", p.t.tr("proposed", "提案された対処"), got, p.t.tr("expected", "想定"), sc.Plans)
 	}
 	p.t.say("✓ %s %s", p.t.tr("named as the troubleshooting guides describe:", "トラブルシューティング手順どおりに特定:"), strings.Join(sc.Expect, ", "))
-	if len(sc.HealedBy) == 0 {
+	if len(sc.HealedBy) == 0 && !fixedByHand(sc.Name) {
 		return nil
 	}
 	tried := map[string]bool{}
@@ -390,6 +395,9 @@ func (p *player) actAsPerson(ctx context.Context, runID string, m slacksim.Messa
 	}
 	step := run.Steps[run.Cursor]
 	appID := run.Target.AppID
+	if step.Kind == remediation.StepRunbook {
+		return p.doRunbookStep(ctx, run, m, done)
+	}
 	caps, err := p.okta.Provisioning(appID)
 	if err != nil {
 		return err
@@ -418,4 +426,27 @@ func (p *player) waitFor(ctx context.Context, match func(slacksim.Message) bool)
 		return m, fmt.Errorf("waiting for the bot: %w", err)
 	}
 	return m, nil
+}
+
+// doRunbookStep plays the person asked for a manual step of an app-wide cause's runbook:
+// at the step that asks for new credentials they enter them in the Admin Console (the
+// simulated SaaS accepts Okta's credentials again); the other steps they just do. Then
+// they click Done.
+func (p *player) doRunbookStep(ctx context.Context, run remediation.Run, m slacksim.Message, done slacksim.Button) error {
+	n := 0 // the step's number among the runbook's steps
+	for i := 0; i <= run.Cursor; i++ {
+		if run.Steps[i].Kind == remediation.StepRunbook {
+			n++
+		}
+	}
+	what := p.t.tr("does this step in the Admin Console", "管理コンソールでこの手順を実施し")
+	if n == 2 && run.Finding == remediation.AppCredentialsInvalid {
+		if err := p.okta.SetCredentialsValid(run.Target.AppID, true); err != nil {
+			return err
+		}
+		what = p.t.tr("enters a new %s API token, Test API Credentials succeeds, saves", "%s の新しい API トークンを入力し、[Test API Credentials] の成功を確認して保存し", run.Target.AppLabel)
+	}
+	p.act("helpdesk", "%s → %s [%s]", what, p.t.tr("clicks", "クリック"), done.Text)
+	_, err := p.ws.Click(ctx, requester, m.Channel, m.TS, done.ActionID, done.Value)
+	return err
 }

@@ -132,7 +132,7 @@ func TestDemo(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("demo exit %d: %s\n%s", code, stderr, stdout)
 	}
-	if !strings.Contains(stdout, "(12/12)") || strings.Count(stdout, "healed: the diagnosis is HEALTHY again") != 5 {
+	if !strings.Contains(stdout, "(12/12)") || strings.Count(stdout, "healed: the diagnosis is HEALTHY again") != 6 || strings.Contains(stdout, "%!") {
 		t.Errorf("demo transcript:\n%s", stdout)
 	}
 	// The incident, in the order it happened: one grouped alert, the click, two approvals,
@@ -159,6 +159,10 @@ func TestDemo(t *testing.T) {
 			t.Fatalf("line %d: outcome before the last step:\n%s", i+1, stdout)
 		}
 	}
+	// The app-wide cause: its runbook's manual steps, the person fixing the credentials
+	// during one of them, then the retry heals.
+	inOrder(t, stdout, "Atlassian Cloud refuses Okta's API token", "@helpdesk does this step in the Admin Console → clicks [Done]",
+		"@helpdesk enters a new Atlassian Cloud API token", "confirmed step 3/6", "Fixed and verified", "healed: the diagnosis is HEALTHY again")
 	// The app-wide cause reaches Slack with its manual steps.
 	if !strings.Contains(stdout, "`APP_CREDENTIALS_INVALID`") || !strings.Contains(stdout, "*Manual steps:*\n      1. In the Admin Console, open Applications → Applications → Atlassian Cloud → Provisioning → Integration and click Edit.") {
 		t.Errorf("the app-wide cause or its manual steps are missing from the transcript:\n%s", stdout)
@@ -179,6 +183,9 @@ func TestDemoJapanese(t *testing.T) {
 		}
 	}
 	inOrder(t, stdout, "🤖 #okta-alerts 🚨", "· 30 人 ·", "@secops がクリック [", "30 人全員が新しい外部IDで Zoom と同期済み")
+	if n := strings.Count(stdout, "解消: 診断結果が HEALTHY に戻りました"); n != 6 || strings.Contains(stdout, "%!") {
+		t.Errorf("%d scenarios healed, want 6:\n%s", n, stdout)
+	}
 }
 
 // inOrder checks that each of wants appears in s after the one before it.
