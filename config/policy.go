@@ -248,7 +248,7 @@ func unreachableQuorums(p *remediation.Policy) []error {
 			}
 			people[a] = true
 		}
-		if people == nil || len(people) == 0 {
+		if len(people) == 0 {
 			continue // no approvers at all is reported at start-up
 		}
 		n := len(people)

@@ -81,11 +81,6 @@ const (
 	BulkUntouched BulkUserStatus = "untouched" // the run stopped before them (reported only)
 )
 
-// final reports whether nothing more happens to a user in status s.
-func (s BulkUserStatus) final() bool {
-	return s == BulkFixed || s == BulkFailed || s == BulkSkipped || s == BulkChanged
-}
-
 // BulkStep is one step of one user, as the run record keeps it (write-ahead).
 type BulkStep struct {
 	Kind     StepKind   `json:"kind"`

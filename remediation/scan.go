@@ -409,9 +409,7 @@ func (uc *UseCases) Scan(ctx context.Context, c Caller, appQuery string, progres
 	}
 	ev := AuditEvent{Type: AuditScanned, Actor: c.ID, AppID: res.App.ID,
 		Detail: fmt.Sprintf("scanned %s %s: %d users checked, %d failing", res.App.Label, c.where(), res.Checked, len(res.Failing))}
-	for _, code := range sortedCodes(res.Counts) {
-		ev.Codes = append(ev.Codes, code)
-	}
+	ev.Codes = append(ev.Codes, sortedCodes(res.Counts)...)
 	uc.audit(ctx, ev)
 	return res, nil
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/okta-chatops/okta-chatops/remediation"
 	"github.com/okta-chatops/okta-chatops/slackadmin"
 	"github.com/okta-chatops/okta-chatops/storage"
+	"github.com/okta-chatops/okta-chatops/telemetry"
 )
 
 // runServe: `okta-chatops serve [--check]` runs the bot: Socket Mode, the remediation
@@ -56,7 +57,7 @@ type service struct {
 	store   remediation.Store
 	eng     *remediation.Engine
 	bot     *bot.Bot
-	metrics *metrics
+	metrics *telemetry.Metrics
 	retain  *storage.RetentionJob
 	// watch polls the System Log for new failures; nil when watching is off
 	// (watchOff says why).
@@ -77,7 +78,7 @@ func newService(ctx context.Context, cfg config.Config, e env) (*service, error)
 	if err != nil {
 		return nil, usageError{err}
 	}
-	m := newMetrics()
+	m := telemetry.New()
 	api := slack.New(cfg.SlackBotToken.Reveal(), slack.OptionAppLevelToken(cfg.SlackAppToken.Reveal()), slack.OptionAPIURL(cfg.SlackAPIURL))
 	people := slackadmin.NewDirectory(api)
 	policy.Groups = people
@@ -117,7 +118,7 @@ func newService(ctx context.Context, cfg config.Config, e env) (*service, error)
 	bt := bot.New(bot.Config{Locale: locale, AuditChannel: cfg.AuditChannel, NotifyUser: cfg.NotifyUser,
 		Logger: e.log, Owner: eng.Owner(), Metrics: m}, api, uc, b.store, people)
 	relay.Connect(bt)
-	m.watch(b.store, okta)
+	m.WatchState(b.store, okta)
 	retain := &storage.RetentionJob{Store: b.trim, Keep: cfg.Retention, Every: time.Hour, Owner: eng.Owner(),
 		Clock: time.Now, Logger: e.log}
 	if cfg.AuditChannel != "" {
@@ -173,7 +174,7 @@ func (s *service) run(ctx context.Context, e env) error {
 	if err != nil {
 		return usageError{fmt.Errorf("HTTP_ADDR %s: %v", s.cfg.HTTPAddr, err)}
 	}
-	srv := &http.Server{Handler: healthHandler(s.bot, s.store, s.metrics.handler()), ReadHeaderTimeout: 5 * time.Second}
+	srv := &http.Server{Handler: healthHandler(s.bot, s.store, s.metrics.Handler()), ReadHeaderTimeout: 5 * time.Second}
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error {
 		if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {

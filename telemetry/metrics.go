@@ -1,4 +1,4 @@
-package main
+package telemetry
 
 import (
 	"context"
@@ -14,10 +14,10 @@ import (
 	"github.com/okta-chatops/okta-chatops/remediation"
 )
 
-// metrics is what /metrics shows (Prometheus text format), on a registry of its own.
+// Metrics is what /metrics shows (Prometheus text format), on a registry of its own.
 // It implements bot.Metrics, remediation.Observer and remediation.WatchObserver, and
 // observes Okta calls.
-type metrics struct {
+type Metrics struct {
 	reg       *prometheus.Registry
 	commands  *prometheus.CounterVec
 	ack       prometheus.Histogram
@@ -35,8 +35,9 @@ type metrics struct {
 	watchLag  prometheus.Gauge
 }
 
-func newMetrics() *metrics {
-	m := &metrics{
+// New returns the metrics on a fresh registry.
+func New() *Metrics {
+	m := &Metrics{
 		reg: prometheus.NewRegistry(),
 		commands: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "okta_chatops_commands_total",
 			Help: "Slash commands by command and outcome (ok, refused, rate_limited, bad_input, error)."}, []string{"command", "outcome"}),
@@ -72,40 +73,40 @@ func newMetrics() *metrics {
 }
 
 // Scanned implements bot.ScanMetrics.
-func (m *metrics) Scanned(outcome string, checked int) {
+func (m *Metrics) Scanned(outcome string, checked int) {
 	m.scans.WithLabelValues(outcome).Inc()
 	m.scanUsers.Add(float64(checked))
 }
 
 // Command implements bot.Metrics.
-func (m *metrics) Command(name bot.CommandName, outcome bot.Outcome) {
+func (m *Metrics) Command(name bot.CommandName, outcome bot.Outcome) {
 	m.commands.WithLabelValues(string(name), string(outcome)).Inc()
 }
 
 // Acked implements bot.Metrics.
-func (m *metrics) Acked(d time.Duration) { m.ack.Observe(d.Seconds()) }
+func (m *Metrics) Acked(d time.Duration) { m.ack.Observe(d.Seconds()) }
 
 // AuditLag implements bot.Metrics.
-func (m *metrics) AuditLag(d time.Duration) { m.auditLag.Set(max(d, 0).Seconds()) }
+func (m *Metrics) AuditLag(d time.Duration) { m.auditLag.Set(max(d, 0).Seconds()) }
 
 // StepEnded implements remediation.Observer.
-func (m *metrics) StepEnded(kind remediation.StepKind, outcome string, d time.Duration) {
+func (m *Metrics) StepEnded(kind remediation.StepKind, outcome string, d time.Duration) {
 	m.steps.WithLabelValues(string(kind), outcome).Observe(d.Seconds())
 }
 
 // ProvisioningResumed implements remediation.Observer.
-func (m *metrics) ProvisioningResumed(d time.Duration) { m.offWindow.Observe(d.Seconds()) }
+func (m *Metrics) ProvisioningResumed(d time.Duration) { m.offWindow.Observe(d.Seconds()) }
 
 // RunEnded implements remediation.Observer.
-func (m *metrics) RunEnded(s remediation.RunState) { m.runsEnded.WithLabelValues(string(s)).Inc() }
+func (m *Metrics) RunEnded(s remediation.RunState) { m.runsEnded.WithLabelValues(string(s)).Inc() }
 
 // BulkUserEnded implements remediation.BulkObserver.
-func (m *metrics) BulkUserEnded(result remediation.BulkUserStatus) {
+func (m *Metrics) BulkUserEnded(result remediation.BulkUserStatus) {
 	m.bulkUsers.WithLabelValues(string(result)).Inc()
 }
 
 // AlertShown implements remediation.WatchObserver.
-func (m *metrics) AlertShown(posted bool) {
+func (m *Metrics) AlertShown(posted bool) {
 	action := "updated"
 	if posted {
 		action = "posted"
@@ -114,17 +115,17 @@ func (m *metrics) AlertShown(posted bool) {
 }
 
 // WatchLag implements remediation.WatchObserver.
-func (m *metrics) WatchLag(d time.Duration) { m.watchLag.Set(max(d, 0).Seconds()) }
+func (m *Metrics) WatchLag(d time.Duration) { m.watchLag.Set(max(d, 0).Seconds()) }
 
 // OktaCall observes one Okta call (oktaadapter.Config.Observe).
-func (m *metrics) OktaCall(op string, status int, d time.Duration) {
+func (m *Metrics) OktaCall(op string, status int, d time.Duration) {
 	m.oktaCalls.WithLabelValues(op, strconv.Itoa(status)).Inc()
 	m.oktaTime.WithLabelValues(op).Observe(d.Seconds())
 }
 
-// watch adds the series read at scrape time: runs by state (from the store) and Okta's
+// WatchState adds the series read at scrape time: runs by state (from the store) and Okta's
 // remaining rate-limit budget (from the adapter).
-func (m *metrics) watch(store remediation.Store, okta *oktaadapter.Client) {
+func (m *Metrics) WatchState(store remediation.Store, okta *oktaadapter.Client) {
 	for _, s := range []remediation.RunState{remediation.StateAwaitingApproval, remediation.StateApproved, remediation.StateRunning, remediation.StateVerifying} {
 		m.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "okta_chatops_runs",
 			Help: "Remediation runs in progress, by state.", ConstLabels: prometheus.Labels{"state": string(s)}},
@@ -156,8 +157,8 @@ func (c rateLimitCollector) Collect(ch chan<- prometheus.Metric) {
 	}
 }
 
-// handler serves /metrics.
-func (m *metrics) handler() http.Handler { return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{}) }
+// Handler serves /metrics.
+func (m *Metrics) Handler() http.Handler { return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{}) }
 
 // The bot counts its scans here.
-var _ bot.ScanMetrics = (*metrics)(nil)
+var _ bot.ScanMetrics = (*Metrics)(nil)
