@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"slices"
 	"strings"
 	"time"
@@ -58,9 +59,15 @@ func preferred(scenario string) string {
 	return ""
 }
 
+// fixedByHand names the scenarios whose cause is the app's, not the user's: re-assigning
+// alone heals nothing, so the proposed fix starts with the runbook's manual steps, and
+// the demo's person fixes the cause in the (simulated) Admin Console during them.
+func fixedByHand(scenario string) bool { return scenario == "app_credentials_invalid" }
+
 // Run starts the simulated Okta org (with Slack's SCIM) and a simulated Slack
-// workspace, starts the bot against them with the embedded store, and plays each
-// scenario as people would in Slack: the helpdesk types /okta-diagnose, proposes the
+// workspace, starts the bot against them with the embedded store (watching the System
+// Log), plays the incident of many users (see incident), then each scenario as people
+// would in Slack: the helpdesk types /okta-diagnose, proposes the
 // fix, is refused when approving their own request; the manager approves; the bot runs
 // the steps in the thread (the helpdesk does the manual Admin Console steps and clicks
 // Done), verifies, and diagnoses again. It fails unless every diagnosis names what the
@@ -82,13 +89,27 @@ func Run(ctx context.Context, o Options) error {
 		return err
 	}
 	defer stopSlack()
+	policy, err := os.CreateTemp("", "okta-chatops-demo-policy-*.yaml")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(policy.Name())
+	if _, err := policy.WriteString(incidentPolicy); err != nil {
+		_ = policy.Close()
+		return err
+	}
+	if err := policy.Close(); err != nil {
+		return err
+	}
 
 	cfg := config.Config{
 		SlackBotToken: botToken, SlackAppToken: appToken, SlackAPIURL: slackURL + "/api/",
 		SlackSCIMToken: config.Secret(okta.SCIMToken), SlackSCIMURL: okta.URL + SCIMPath,
 		OktaOrgURL: okta.URL, OktaAPIToken: config.Secret(okta.Token), OktaAllowHTTP: true,
-		Approvers: []string{approver}, Requesters: []string{requester}, AuditChannel: auditChan, Locale: string(o.Locale),
+		Approvers: []string{approver, approver2}, Requesters: []string{requester}, AuditChannel: auditChan, Locale: string(o.Locale),
 		HTTPAddr: "127.0.0.1:0", VerifyTimeout: 2 * time.Second, ApprovalTTL: time.Hour,
+		// The watcher polls the System Log every second and alerts in #okta-alerts.
+		WatchInterval: time.Second, AlertChannel: alertChan, PolicyFile: policy.Name(),
 	}
 	bot, err := o.StartBot(ctx, cfg)
 	if err != nil {
@@ -108,15 +129,23 @@ func Run(ctx context.Context, o Options) error {
 	p := &player{t: newTranscript(o.Out, o.Locale), ws: ws, okta: okta.Org, store: bot.Store, auditPosted: bot.AuditPosted, saved: map[string]oktasim.Capabilities{}}
 	p.t.say(p.t.tr("okta-chatops demo — simulated Okta org %s, simulated Slack workspace %s; the bot runs as `serve` does, with the embedded store.",
 		"okta-chatops デモ — シミュレートした Okta 組織 %s と Slack ワークスペース %s を使います。ボットは `serve` と同じ構成(組み込みストア)で動きます。", okta.URL, slackURL))
-	p.t.say(p.t.tr("@helpdesk asks in #it-ops, @itmanager approves.", "#it-ops で @helpdesk が依頼し、@itmanager が承認します。"))
+	p.t.say(p.t.tr("@helpdesk asks in #it-ops, @itmanager approves (a fix of many users also needs @secops); the bot alerts in #okta-alerts.",
+		"#it-ops で @helpdesk が依頼し、@itmanager が承認します(多数のユーザーの一括対処には @secops の承認も必要です)。ボットは #okta-alerts にアラートを投稿します。"))
 	var failed []string
 	scenarios := oktasim.Scenarios()
+	total := len(scenarios) + 1 // the incident of many users first, while the watcher's alert channel is quiet
+	p.t.say("\n══ %d/%d %s ══", 1, total, p.t.tr("A SaaS clean-up deletes %d Zoom accounts: one alert, one approval request with two approvers, a canary, then batches",
+		"SaaS 側の整理で Zoom アカウント %d 件が削除される: アラート 1 件、承認者 2 名の承認依頼 1 件、カナリア、そしてバッチ", incidentUsers))
+	if err := p.incident(ctx); err != nil {
+		p.t.say("✗ %v", err)
+		failed = append(failed, "zoom_cleanup_incident")
+	}
 	for i, sc := range scenarios {
 		title := sc.Title
 		if o.Locale == remediation.JA && sc.TitleJA != "" {
 			title = sc.TitleJA
 		}
-		p.t.say("\n══ %d/%d %s ══", i+1, len(scenarios), title)
+		p.t.say("\n══ %d/%d %s ══", i+2, total, title)
 		if err := p.play(ctx, sc); err != nil {
 			p.t.say("✗ %v", err)
 			failed = append(failed, sc.Name)
@@ -124,10 +153,10 @@ func Run(ctx context.Context, o Options) error {
 	}
 	p.t.say("")
 	if len(failed) > 0 {
-		return fmt.Errorf("%d of %d scenarios did not end as the troubleshooting guides describe: %s", len(failed), len(scenarios), strings.Join(failed, ", "))
+		return fmt.Errorf("%d of %d scenarios did not end as the troubleshooting guides describe: %s", len(failed), total, strings.Join(failed, ", "))
 	}
 	p.t.say(p.t.tr("Every scenario was diagnosed as the troubleshooting guides describe, and every fixable one was fixed and verified (%d/%d).",
-		"すべてのシナリオをトラブルシューティング手順どおりに診断し、対処できるものはすべて対処して結果を確認しました(%d/%d)。", len(scenarios), len(scenarios)))
+		"すべてのシナリオをトラブルシューティング手順どおりに診断し、対処できるものはすべて対処して結果を確認しました(%d/%d)。", total, total))
 	return p.checkAudit(ctx)
 }
 
@@ -209,7 +238,7 @@ func (p *player) play(ctx context.Context, sc oktasim.Scenario) error {
 		return fmt.Errorf("%s %v, %s %v", p.t.tr("proposed", "提案された対処"), got, p.t.tr("expected", "想定"), sc.Plans)
 	}
 	p.t.say("✓ %s %s", p.t.tr("named as the troubleshooting guides describe:", "トラブルシューティング手順どおりに特定:"), strings.Join(sc.Expect, ", "))
-	if len(sc.HealedBy) == 0 {
+	if len(sc.HealedBy) == 0 && !fixedByHand(sc.Name) {
 		return nil
 	}
 	tried := map[string]bool{}
@@ -366,6 +395,9 @@ func (p *player) actAsPerson(ctx context.Context, runID string, m slacksim.Messa
 	}
 	step := run.Steps[run.Cursor]
 	appID := run.Target.AppID
+	if step.Kind == remediation.StepRunbook {
+		return p.doRunbookStep(ctx, run, m, done)
+	}
 	caps, err := p.okta.Provisioning(appID)
 	if err != nil {
 		return err
@@ -394,4 +426,27 @@ func (p *player) waitFor(ctx context.Context, match func(slacksim.Message) bool)
 		return m, fmt.Errorf("waiting for the bot: %w", err)
 	}
 	return m, nil
+}
+
+// doRunbookStep plays the person asked for a manual step of an app-wide cause's runbook:
+// at the step that asks for new credentials they enter them in the Admin Console (the
+// simulated SaaS accepts Okta's credentials again); the other steps they just do. Then
+// they click Done.
+func (p *player) doRunbookStep(ctx context.Context, run remediation.Run, m slacksim.Message, done slacksim.Button) error {
+	n := 0 // the step's number among the runbook's steps
+	for i := 0; i <= run.Cursor; i++ {
+		if run.Steps[i].Kind == remediation.StepRunbook {
+			n++
+		}
+	}
+	what := p.t.tr("does this step in the Admin Console", "管理コンソールでこの手順を実施し")
+	if n == 2 && run.Finding == remediation.AppCredentialsInvalid {
+		if err := p.okta.SetCredentialsValid(run.Target.AppID, true); err != nil {
+			return err
+		}
+		what = p.t.tr("enters a new %s API token, Test API Credentials succeeds, saves", "%s の新しい API トークンを入力し、[Test API Credentials] の成功を確認して保存し", run.Target.AppLabel)
+	}
+	p.act("helpdesk", "%s → %s [%s]", what, p.t.tr("clicks", "クリック"), done.Text)
+	_, err := p.ws.Click(ctx, requester, m.Channel, m.TS, done.ActionID, done.Value)
+	return err
 }

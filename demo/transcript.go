@@ -88,6 +88,8 @@ func (t *transcript) flush(msgs []slacksim.Message) {
 		t.printed[m.TS] = v.n + 1
 		prefix, body := "🤖 #it-ops", v.text
 		switch {
+		case m.Channel == alertChan && m.ThreadTS == "" && !m.Ephemeral:
+			prefix = "🤖 #okta-alerts"
 		case m.Ephemeral:
 			prefix = "🤖 " + t.tr("(only to @%s)", "(@%s にのみ表示)", nameOf(m.EphemeralTo))
 		case m.ThreadTS != "":
@@ -97,6 +99,9 @@ func (t *transcript) flush(msgs []slacksim.Message) {
 			// An edit: show what changed, not the whole message again.
 			prefix += " " + t.tr("(updated)", "(更新)")
 			body = changedLines(v.before, v.text)
+			if body == "" {
+				continue // an edit that changed no line a person reads (buttons only, say)
+			}
 		}
 		t.say("%s %s", prefix, indentLines(t.readable(body), "      "))
 	}
@@ -108,6 +113,8 @@ func nameOf(id string) string {
 		return "helpdesk"
 	case approver:
 		return "itmanager"
+	case approver2:
+		return "secops"
 	}
 	return id
 }
@@ -121,7 +128,8 @@ func (t *transcript) readable(s string) string {
 		":hammer_and_wrench:", "🛠", ":white_check_mark:", "✅", ":x:", "❌", ":arrow_forward:", "▶",
 		":hourglass_flowing_sand:", "⏳", ":hourglass:", "⌛", ":no_entry_sign:", "🚫", ":no_entry:", "⛔",
 		":ballot_box_with_check:", "☑", ":raising_hand:", "🙋", ":leftwards_arrow_with_hook:", "↩",
-		":warning:", "⚠", ":ok_hand:", "👌", ":lock:", "🔒", ":repeat:", "🔁", ":arrows_counterclockwise:", "🔄").Replace(s)
+		":warning:", "⚠", ":ok_hand:", "👌", ":lock:", "🔒", ":repeat:", "🔁", ":arrows_counterclockwise:", "🔄",
+		":rotating_light:", "🚨", ":bar_chart:", "📊", ":busts_in_silhouette:", "👥", ":shield:", "🛡").Replace(s)
 }
 
 // changedLines returns the lines of now that were not in before.

@@ -90,7 +90,9 @@ func (s *OktaServer) Close() error {
 const (
 	requester = "U0HELPDESK"
 	approver  = "U0ITMANAGER"
+	approver2 = "U0SECOPS01" // the second approver a bulk run of many users needs
 	channel   = "C0ITOPS001"
+	alertChan = "C0ALERTS01" // where the System Log watcher alerts
 	auditChan = "C0AUDIT001"
 	botToken  = "xoxb-demo-bot-token"
 	appToken  = "xapp-demo-app-token"
@@ -111,6 +113,8 @@ func startSlack(l remediation.Locale) (*slacksim.Workspace, string, func(), erro
 	ws.AddUser(slacksim.User{ID: requester, Name: "helpdesk", Email: "helpdesk@example.com", Locale: slackLocale})
 	ws.AddUser(slacksim.User{ID: approver, Name: "itmanager", Email: "itmanager@example.com", Locale: slackLocale})
 	ws.AddChannel(channel, "it-ops", true)
+	ws.AddUser(slacksim.User{ID: approver2, Name: "secops", Email: "secops@example.com", Locale: slackLocale})
+	ws.AddChannel(alertChan, "okta-alerts", true)
 	ws.AddChannel(auditChan, "okta-audit", true)
 	srv := &http.Server{Handler: ws.Handler(), ReadHeaderTimeout: 5 * time.Second}
 	done := make(chan struct{})

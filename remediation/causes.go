@@ -206,7 +206,7 @@ func credentialsInvalid(f *Facts, af *AppFacts, failure *LogEvent) *Finding {
 			Tf("Enter a new API token issued in %s (or, for an OAuth connection, authenticate again with an active admin account of %s) and click Test API Credentials; once the test succeeds, click Save.",
 				"%s で新しい API トークンを発行して入力し(OAuth で接続している場合は %s の有効な管理者アカウントで認証し直し)、[Test API Credentials(API 資格情報をテスト)] をクリックします。テストが成功したら [Save(保存)] をクリックします。",
 				app.Label, app.Label),
-			Tf("If the token belongs to a service account in %s, check there that the account is still active and still has its admin role.",
+			Tf("If the token belongs to a service account in %s, check in %s that the account is still active and still has its admin role.",
 				"トークンが %s のサービス・アカウントのものである場合は、%s 側でそのアカウントが有効で、管理者ロールが外れていないことを確認します。", app.Label, app.Label),
 		},
 		Advice: retryAdvice(app.Label),

@@ -320,8 +320,41 @@ func mainFinding(fs []Finding) (Finding, bool) {
 // appWideCodes are the causes of the app rather than of its users.
 var appWideCodes = map[Code]bool{AppCredentialsInvalid: true, ProvisioningConnectionDisabled: true}
 
-// offers opens an incident per code where one plan fits two users or more (the plan
-// that fits the most; the first in plan order on a tie), so one approval fixes them.
+// BulkPlan is the plan a bulk fix offers for the users of one finding code, given each
+// user's plans, and how many users it fits; the watcher and the scan both choose with it.
+// An app-wide cause gets none: re-assigning everyone heals no one until its runbook's
+// manual steps are done, so the alert or the scan shows the runbook instead. For
+// STALE_EXTERNAL_ID it is reset_external_id, which heals whether or not re-assigning
+// would (re-assigning does not when Deactivate Users is off). Otherwise it is the plan
+// that fits the most users, the first in plan order on a tie.
+func BulkPlan(code Code, userPlans [][]PlanID) (PlanID, int) {
+	if appWideCodes[code] {
+		return "", 0
+	}
+	count := map[PlanID]int{}
+	var order []PlanID
+	for _, ps := range userPlans {
+		for _, p := range ps {
+			if count[p] == 0 {
+				order = append(order, p)
+			}
+			count[p]++
+		}
+	}
+	if code == StaleExternalID && count[PlanResetExternalID] > 0 {
+		return PlanResetExternalID, count[PlanResetExternalID]
+	}
+	best := PlanID("")
+	for _, p := range order {
+		if count[p] > count[best] {
+			best = p
+		}
+	}
+	return best, count[best]
+}
+
+// offers opens an incident per code where the bulk plan (BulkPlan) fits two users or
+// more, so one approval fixes them.
 func (s *Scanner) offers(ctx context.Context, res *ScanResult) error {
 	if s.Incidents == nil {
 		return nil
@@ -336,23 +369,12 @@ func (s *Scanner) offers(ctx context.Context, res *ScanResult) error {
 	}
 	for _, code := range codes {
 		fs := byCode[code]
-		count := map[PlanID]int{}
-		var order []PlanID
-		for _, f := range fs {
-			for _, p := range f.Plans {
-				if count[p] == 0 {
-					order = append(order, p)
-				}
-				count[p]++
-			}
+		plans := make([][]PlanID, len(fs))
+		for i, f := range fs {
+			plans[i] = f.Plans
 		}
-		best := PlanID("")
-		for _, p := range order {
-			if count[p] > count[best] {
-				best = p
-			}
-		}
-		if best == "" || count[best] < 2 {
+		best, n := BulkPlan(code, plans)
+		if n < 2 {
 			continue
 		}
 		in := Incident{ID: IncidentID(res.App.ID, code, "scan:"+res.At.UTC().Format(time.RFC3339Nano)), App: res.App, Code: code,

@@ -140,8 +140,9 @@ func TestScanFindsFailingUsersWithFewReads(t *testing.T) {
 	if len(seen) != 4 || seen[0].Checked != 500 || !seen[3].Done || seen[3].Checked != 1200 {
 		t.Errorf("progress: %+v", seen)
 	}
-	// One bulk offer: the three stale users share reassign.
-	if len(res.Offers) != 1 || res.Offers[0].Plan != PlanReassign || len(res.Offers[0].Users) != 3 || res.Offers[0].Source != IncidentFromScan {
+	// One bulk offer: the reset of the external ID for the three stale users, which heals
+	// even where re-assigning would not (Deactivate Users off).
+	if len(res.Offers) != 1 || res.Offers[0].Plan != PlanResetExternalID || len(res.Offers[0].Users) != 3 || res.Offers[0].Source != IncidentFromScan {
 		t.Fatalf("offers: %+v", res.Offers)
 	}
 	if _, err := inc.GetIncident(context.Background(), res.Offers[0].ID); err != nil {
@@ -190,5 +191,45 @@ func TestScanErrors(t *testing.T) {
 	uc := NewUseCases(UseCasesConfig{Policy: &Policy{}, Diagnoser: &Diagnoser{Okta: w}, Store: newFakeCaseStore(testclock.New(testNow))})
 	if _, err := uc.Scan(context.Background(), Operator(), "Zoom", nil); !errors.Is(err, ErrUnsupported) {
 		t.Errorf("no scanner: %v", err)
+	}
+}
+
+func TestBulkPlan(t *testing.T) {
+	both := []PlanID{PlanReassign, PlanResetExternalID}
+	for _, c := range []struct {
+		name  string
+		code  Code
+		plans [][]PlanID
+		want  PlanID
+		n     int
+	}{
+		{"stale: the reset, though reassign comes first", StaleExternalID, [][]PlanID{both, both, {PlanReassign}}, PlanResetExternalID, 2},
+		{"stale where reassign is the only plan", StaleExternalID, [][]PlanID{{PlanReassign}, {PlanReassign}}, PlanReassign, 2},
+		{"the plan that fits the most", SyncErrorOther, [][]PlanID{{PlanRelinkSaaSUser}, {PlanReassign}, {PlanReassign}}, PlanReassign, 2},
+		{"a tie: the first in plan order", SyncErrorOther, [][]PlanID{{PlanRelinkSaaSUser}, {PlanReassign}}, PlanRelinkSaaSUser, 1},
+		{"refused credentials: no bulk re-assigning", AppCredentialsInvalid, [][]PlanID{{PlanReassign}, {PlanReassign}}, "", 0},
+		{"a disabled connection: none either", ProvisioningConnectionDisabled, [][]PlanID{{PlanReassign}, {PlanReassign}}, "", 0},
+		{"no plans", OktaUserNotActive, [][]PlanID{{}, {}}, "", 0},
+	} {
+		if got, n := BulkPlan(c.code, c.plans); got != c.want || n != c.n {
+			t.Errorf("%s: %q for %d users, want %q for %d", c.name, got, n, c.want, c.n)
+		}
+	}
+}
+
+// Refused credentials fail every user, but re-assigning them all heals no one: the scan
+// reports them and offers no bulk run (the runbook comes first).
+func TestScanOffersNoBulkForAnAppWideCause(t *testing.T) {
+	w := scanWorld(10)
+	for i := range 4 {
+		w.fail(i, 5, "Automatic profile push of user to app Zoom failed: Unauthorized (401): Token is invalid or expired")
+	}
+	s := &Scanner{Okta: w, Incidents: &fakeIncidents{all: map[string]Incident{}}, Clock: testclock.New(testNow).Now}
+	res, err := s.Scan(context.Background(), "Zoom", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Counts[AppCredentialsInvalid] != 4 || len(res.Offers) != 0 {
+		t.Fatalf("counts %v, offers %+v", res.Counts, res.Offers)
 	}
 }

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"slices"
 	"time"
 )
 
@@ -247,7 +246,8 @@ func classify(e LogEvent) (failure, bool) {
 }
 
 // watchPlans is the plan a user of an alert is likely to need, without a diagnosis
-// (diagnose_user tells for sure): the one a bulk fix of the incident would run.
+// (diagnose_user tells for sure): the one a bulk fix of the incident would run
+// (BulkPlan keeps it).
 func watchPlans(c Code) []PlanID {
 	switch c {
 	case StaleExternalID:
@@ -343,7 +343,7 @@ func (w *Watcher) join(ctx context.Context, f failure, e LogEvent) (Incident, bo
 		in.Users = append(in.Users, *f.user)
 		in.LastSeen = laterOf(in.LastSeen, e.Published)
 		in.FirstSeen = earlierOf(in.FirstSeen, e.Published)
-		in.Plan = sharedPlan(in.Users)
+		in.Plan = incidentPlan(in)
 		err = s.UpdateIncident(ctx, &in)
 		if !errors.Is(err, ErrConflict) {
 			break
@@ -422,16 +422,16 @@ func (w *Watcher) show(ctx context.Context, in Incident) error {
 	return nil
 }
 
-// sharedPlan is the plan every listed user needs, "" when they differ or have none.
-func sharedPlan(users []IncidentUser) PlanID {
-	if len(users) == 0 || len(users[0].Plans) != 1 {
-		return ""
+// incidentPlan is the plan of an incident's bulk fix (BulkPlan), "" unless it fits every
+// listed user.
+func incidentPlan(in Incident) PlanID {
+	plans := make([][]PlanID, len(in.Users))
+	for i, u := range in.Users {
+		plans[i] = u.Plans
 	}
-	p := users[0].Plans[0]
-	for _, u := range users[1:] {
-		if !slices.Equal(u.Plans, []PlanID{p}) {
-			return ""
-		}
+	p, n := BulkPlan(in.Code, plans)
+	if n != len(in.Users) {
+		return ""
 	}
 	return p
 }

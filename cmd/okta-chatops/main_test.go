@@ -132,8 +132,17 @@ func TestDemo(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("demo exit %d: %s\n%s", code, stderr, stdout)
 	}
-	if !strings.Contains(stdout, "(11/11)") || strings.Count(stdout, "healed: the diagnosis is HEALTHY again") != 5 {
+	if !strings.Contains(stdout, "(12/12)") || strings.Count(stdout, "healed: the diagnosis is HEALTHY again") != 6 || strings.Contains(stdout, "%!") {
 		t.Errorf("demo transcript:\n%s", stdout)
+	}
+	// The incident, in the order it happened: one grouped alert, the click, two approvals,
+	// a canary then batches in one progress message, each user's result, all healed.
+	inOrder(t, stdout, "🤖 #okta-alerts 🚨", "· 30 users ·", "@helpdesk clicks [Fix all 30 users: Reset the External ID",
+		"*Bulk fix for 30 users* of *Zoom*", "@itmanager clicks [Approve]", "(1 of 2)", "@secops clicks [Approve]", "(2 of 2)",
+		"batch 1 (canary)", "batch 2", "batch 3", "batch 4", "Every user is fixed and verified: 30 fixed, 0 failed",
+		"zoomuser30@example.com — fixed and verified", "healed: all 30 users are SYNCHRONIZED")
+	if n := strings.Count(stdout, "🤖 #okta-alerts 🚨 *Provisioning to Zoom fails"); n != 1 {
+		t.Errorf("%d alerts for the Zoom incident, want 1:\n%s", n, stdout)
 	}
 	// The manual Admin Console steps of the app without the Features API, with Done.
 	if strings.Count(stdout, "in the Admin Console") < 2 || !strings.Contains(stdout, "clicks [Done]") {
@@ -150,6 +159,10 @@ func TestDemo(t *testing.T) {
 			t.Fatalf("line %d: outcome before the last step:\n%s", i+1, stdout)
 		}
 	}
+	// The app-wide cause: its runbook's manual steps, the person fixing the credentials
+	// during one of them, then the retry heals.
+	inOrder(t, stdout, "Atlassian Cloud refuses Okta's API token", "@helpdesk does this step in the Admin Console → clicks [Done]",
+		"@helpdesk enters a new Atlassian Cloud API token", "confirmed step 3/6", "Fixed and verified", "healed: the diagnosis is HEALTHY again")
 	// The app-wide cause reaches Slack with its manual steps.
 	if !strings.Contains(stdout, "`APP_CREDENTIALS_INVALID`") || !strings.Contains(stdout, "*Manual steps:*\n      1. In the Admin Console, open Applications → Applications → Atlassian Cloud → Provisioning → Integration and click Edit.") {
 		t.Errorf("the app-wide cause or its manual steps are missing from the transcript:\n%s", stdout)
@@ -164,10 +177,28 @@ func TestDemoJapanese(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("demo exit %d: %s\n%s", code, stderr, stdout)
 	}
-	for _, want := range []string{"(11/11)", "ハッシュチェーンに不整合はありません", "管理コンソールでプロビジョニングを無効にし"} {
+	for _, want := range []string{"(12/12)", "ハッシュチェーンに不整合はありません", "管理コンソールでプロビジョニングを無効にし"} {
 		if !strings.Contains(stdout, want) {
 			t.Errorf("no %q in:\n%s", want, stdout)
 		}
+	}
+	inOrder(t, stdout, "🤖 #okta-alerts 🚨", "· 30 人 ·", "@secops がクリック [", "30 人全員が新しい外部IDで Zoom と同期済み")
+	if n := strings.Count(stdout, "解消: 診断結果が HEALTHY に戻りました"); n != 6 || strings.Contains(stdout, "%!") {
+		t.Errorf("%d scenarios healed, want 6:\n%s", n, stdout)
+	}
+}
+
+// inOrder checks that each of wants appears in s after the one before it.
+func inOrder(t *testing.T, s string, wants ...string) {
+	t.Helper()
+	rest := s
+	for _, w := range wants {
+		i := strings.Index(rest, w)
+		if i < 0 {
+			t.Errorf("%q is missing, or not after what comes before it, in:\n%s", w, s)
+			return
+		}
+		rest = rest[i+len(w):]
 	}
 }
 

@@ -42,7 +42,7 @@ func TestServeScan(t *testing.T) {
 		}
 	}
 	v, err := bot.DecodeBulkValue(value)
-	if err != nil || v.Plan != "reassign" {
+	if err != nil || v.Plan != "reset_external_id" {
 		t.Fatalf("propose_bulk %q: %v (buttons %+v)", value, err, sum.Buttons())
 	}
 	client, err := storage.OpenRedis(ctx, x.vars["REDIS_URL"])
