@@ -2,6 +2,7 @@ package remediation
 
 import (
 	"context"
+	"errors"
 	"fmt"
 )
 
@@ -48,5 +49,34 @@ func (uc *UseCases) ProposeBulk(ctx context.Context, c Caller, in BulkInput) (Pr
 		uc.refused(ctx, c, what, err)
 		return Proposal{}, err
 	}
+	uc.closeIncident(ctx, inc.ID, r.ID)
 	return Proposal{Run: r, Risk: uc.Risk(r.Plan)}, nil
+}
+
+// incidentUpdater writes incidents back (the stores do; a read-only fake does not).
+type incidentUpdater interface {
+	UpdateIncident(ctx context.Context, in *Incident) error
+}
+
+// closeIncident records the bulk run proposed for an incident's users, so the watcher
+// opens a new incident for later failures instead of listing these users again. It is
+// best effort: the run is saved either way, and a failure is logged.
+func (uc *UseCases) closeIncident(ctx context.Context, id, runID string) {
+	u, ok := uc.incidents.(incidentUpdater)
+	if !ok {
+		return
+	}
+	for range 5 {
+		in, err := uc.incidents.GetIncident(ctx, id)
+		if err != nil || in.RunID != "" {
+			return
+		}
+		in.RunID = runID
+		if err = u.UpdateIncident(ctx, &in); !errors.Is(err, ErrConflict) {
+			if err != nil {
+				uc.log.WarnContext(ctx, "closing the incident of a bulk run", "incident", id, "run_id", runID, "err", err)
+			}
+			return
+		}
+	}
 }

@@ -167,3 +167,37 @@ func TestBulkRunUnknownApproverIsRefused(t *testing.T) {
 		t.Errorf("approve with no member directory: %v", err)
 	}
 }
+
+// updatableIncidents is an incident store that takes writes (compare-and-swap).
+type updatableIncidents struct{ incidents }
+
+func (in updatableIncidents) UpdateIncident(_ context.Context, i *Incident) error {
+	old, ok := in.incidents[i.ID]
+	if !ok {
+		return fmt.Errorf("incident %s: %w", i.ID, ErrNotFound)
+	}
+	if old.Version != i.Version {
+		return fmt.Errorf("incident %s: %w", i.ID, ErrConflict)
+	}
+	i.Version++
+	in.incidents[i.ID] = *i
+	return nil
+}
+
+// Proposing a bulk fix closes its incident (it records the run), so the watcher lists
+// later failures in a new one.
+func TestProposeBulkClosesTheIncident(t *testing.T) {
+	r := newUCRig(t)
+	eng := &bulkDecider{fakeDecider: r.eng}
+	inc := Incident{ID: IncidentID(zoomID, StaleExternalID, "y"), App: App{ID: zoomID, Label: "Zoom"}, Code: StaleExternalID,
+		Plan: PlanResetExternalID, Users: []IncidentUser{{ID: "00u1", Login: "a@example.com"}, {ID: "00u2", Login: "b@example.com"}}, Version: 1}
+	store := updatableIncidents{incidents{inc.ID: inc}}
+	r.uc.eng, r.uc.incidents = eng, store
+	p, err := r.uc.ProposeBulk(context.Background(), helpdesk, BulkInput{Plan: PlanResetExternalID, IncidentID: inc.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := store.incidents[inc.ID]; got.RunID != p.Run.ID || got.Version != 2 {
+		t.Errorf("incident after the proposal: run %q version %d, want %q and 2", got.RunID, got.Version, p.Run.ID)
+	}
+}

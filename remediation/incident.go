@@ -25,6 +25,10 @@ type Incident struct {
 	Source    string    `json:"source"`
 	FirstSeen time.Time `json:"first_seen"`
 	LastSeen  time.Time `json:"last_seen"`
+	// RunID is the bulk run proposed for these users. From then on the incident is
+	// closed: later failures of the app and code open a new one, so a fixed incident
+	// does not offer its users again.
+	RunID string `json:"run_id,omitempty"`
 	// Channel and MessageTS locate the alert message that is updated as users join.
 	Channel   string `json:"channel,omitempty"`
 	MessageTS string `json:"message_ts,omitempty"`

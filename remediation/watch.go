@@ -312,8 +312,8 @@ func (w *Watcher) record(ctx context.Context, events []LogEvent) error {
 // showTimeout bounds posting (or updating) one alert and keeping where it is.
 const showTimeout = 30 * time.Second
 
-// join adds f to the open incident of its (app, code), opening one when there is none
-// or the last is older than WatchDedupe. changed says the alert must be shown: the
+// join adds f to the open incident of its (app, code), opening one when there is none,
+// the last is older than WatchDedupe, or a bulk run was proposed for it. changed says the alert must be shown: the
 // incident is new, a user joined, or the user was listed already (a replayed page,
 // whose update may not have been shown before a crash).
 func (w *Watcher) join(ctx context.Context, f failure, e LogEvent) (Incident, bool, error) {
@@ -368,8 +368,8 @@ func (w *Watcher) openIncident(ctx context.Context, ptr string, f failure, e Log
 	if id != "" {
 		in, err := s.GetIncident(ctx, id)
 		switch {
-		case err == nil && e.Published.Sub(in.LastSeen) < WatchDedupe:
-			return in, nil
+		case err == nil && in.RunID == "" && e.Published.Sub(in.LastSeen) < WatchDedupe:
+			return in, nil // still open: no bulk run was proposed for it
 		case err != nil && !errors.Is(err, ErrNotFound):
 			return Incident{}, fmt.Errorf("watcher: reading incident %s: %w", id, err)
 		}

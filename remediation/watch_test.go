@@ -497,3 +497,43 @@ func TestWatchStopsWhenTheLeaseIsLostMidPage(t *testing.T) {
 		t.Fatalf("%d alert messages, want 2 (one per app, none twice)", w.alert.posts)
 	}
 }
+
+// Once a bulk run was proposed for an incident, it is closed: a later failure of the
+// same app and cause opens a new incident (a new alert) instead of listing the users
+// being fixed again under the first one.
+func TestWatchClosedIncidentOpensANewOne(t *testing.T) {
+	ctx := context.Background()
+	w := newWatchWorld()
+	wt := w.watcher(t, "a")
+	_ = wt.Poll(ctx)
+	w.log.add(staleFailure(w.clk.Now(), 1), staleFailure(w.clk.Now(), 2))
+	if err := wt.Poll(ctx); err != nil {
+		t.Fatal(err)
+	}
+	first := w.store.all()
+	if len(first) != 1 || len(first[0].Users) != 2 {
+		t.Fatalf("incidents %+v", first)
+	}
+	closed := first[0]
+	closed.RunID = "run-bulkbulkbulkbulk"
+	if err := w.store.UpdateIncident(ctx, &closed); err != nil {
+		t.Fatal(err)
+	}
+	w.clk.Advance(time.Minute)
+	w.log.add(staleFailure(w.clk.Now(), 3))
+	if err := wt.Poll(ctx); err != nil {
+		t.Fatal(err)
+	}
+	all := w.store.all()
+	if w.alert.posts != 2 || len(all) != 2 {
+		t.Fatalf("after the bulk run was proposed: %d posts, %d incidents, want 2 and 2", w.alert.posts, len(all))
+	}
+	for _, in := range all {
+		if in.ID == closed.ID && len(in.Users) != 2 {
+			t.Errorf("the closed incident changed: %d users", len(in.Users))
+		}
+		if in.ID != closed.ID && (len(in.Users) != 1 || in.RunID != "") {
+			t.Errorf("the new incident: %+v", in)
+		}
+	}
+}

@@ -141,8 +141,14 @@ func TestDemo(t *testing.T) {
 		"*Bulk fix for 30 users* of *Zoom*", "@itmanager clicks [Approve]", "(1 of 2)", "@secops clicks [Approve]", "(2 of 2)",
 		"batch 1 (canary)", "batch 2", "batch 3", "batch 4", "Every user is fixed and verified: 30 fixed, 0 failed",
 		"zoomuser30@example.com — fixed and verified", "healed: all 30 users are SYNCHRONIZED")
-	if n := strings.Count(stdout, "🤖 #okta-alerts 🚨 *Provisioning to Zoom fails"); n != 1 {
-		t.Errorf("%d alerts for the Zoom incident, want 1:\n%s", n, stdout)
+	// One alert message lists the 30 users; a later failure of the same cause (the
+	// other scenarios' Zoom users, after the bulk fix was proposed) opens a new incident
+	// with its own alert instead of listing the 30 again.
+	if n := alertsListing(stdout, "zoomuser1@example.com"); n != 1 {
+		t.Errorf("%d alert messages list the 30 users, want 1:\n%s", n, stdout)
+	}
+	if strings.Contains(stdout, "· 32 users ·") {
+		t.Errorf("the fixed incident listed later failures with its 30 users:\n%s", stdout)
 	}
 	// The manual Admin Console steps of the app without the Features API, with Done.
 	if strings.Count(stdout, "in the Admin Console") < 2 || !strings.Contains(stdout, "clicks [Done]") {
@@ -167,6 +173,26 @@ func TestDemo(t *testing.T) {
 	if !strings.Contains(stdout, "`APP_CREDENTIALS_INVALID`") || !strings.Contains(stdout, "*Manual steps:*\n      1. In the Admin Console, open Applications → Applications → Atlassian Cloud → Provisioning → Integration and click Edit.") {
 		t.Errorf("the app-wide cause or its manual steps are missing from the transcript:\n%s", stdout)
 	}
+}
+
+// alertsListing counts the alert messages posted in #okta-alerts (not their updates)
+// whose text mentions who.
+func alertsListing(transcript, who string) int {
+	n := 0
+	for _, seg := range strings.Split(transcript, "🤖 #okta-alerts 🚨")[1:] {
+		lines := strings.Split(seg, "\n")
+		body := []string{lines[0]}
+		for _, l := range lines[1:] {
+			if !strings.HasPrefix(l, "      ") {
+				break
+			}
+			body = append(body, l)
+		}
+		if strings.Contains(strings.Join(body, "\n"), who) {
+			n++
+		}
+	}
+	return n
 }
 
 func TestDemoJapanese(t *testing.T) {
