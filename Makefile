@@ -6,7 +6,7 @@ PKGS := ./...
 
 ## test: everything CI checks: formatting, vet, and the whole suite with the race detector.
 test: fmt-check vet
-	$(GO) test -race -count=1 -timeout 5m $(PKGS)
+	$(GO) test -race -count=1 -timeout 8m $(PKGS)
 
 vet:
 	$(GO) vet $(PKGS)
