@@ -35,35 +35,15 @@ func runDiagnose(ctx context.Context, e env) error {
 	userQ, appQ := pos[0], strings.Join(pos[1:], " ")
 	appQ = strings.Trim(appQ, `"'“”`)
 
-	cfg, err := config.Load(e.src)
-	if err != nil {
-		return usageError{err}
-	}
-	locale, err := pickLocale(flags["locale"], cfg.Locale)
+	t, err := openTerminal(ctx, e, flags["locale"])
 	if err != nil {
 		return err
 	}
-	if err := cfg.RequireOkta(); err != nil {
-		return usageError{err}
-	}
-	okta, err := newOkta(ctx, cfg, e, nil, nil)
-	if err != nil {
-		return usageError{err}
-	}
-	store, closeStore, err := auditStore(ctx, cfg, e.log)
-	if err != nil {
-		return usageError{err}
-	}
-	defer func() { _ = closeStore() }()
-	uc := remediation.NewUseCases(remediation.UseCasesConfig{Policy: &remediation.Policy{},
-		Diagnoser: &remediation.Diagnoser{Okta: okta, Logger: e.log}, Store: store, Logger: e.log})
+	defer t.close()
+	uc, locale := t.uc, t.locale
 	diag, err := uc.Diagnose(ctx, remediation.Operator(), userQ, appQ)
 	if err != nil {
-		if errors.Is(err, remediation.ErrDenied) {
-			// A refused token is a configuration problem the operator must fix.
-			return usageError{fmt.Errorf("%s\ncheck OKTA_API_TOKEN (or the OAuth client) and its admin role", remediation.ErrorText(err).In(locale))}
-		}
-		return errors.New(remediation.ErrorText(err).In(locale))
+		return terminalError(err, locale)
 	}
 	if flags["json"] != "" {
 		enc := json.NewEncoder(e.stdout)
@@ -71,6 +51,50 @@ func runDiagnose(ctx context.Context, e env) error {
 		return enc.Encode(report.JSON(diag, locale))
 	}
 	return report.Text(e.stdout, diag, locale)
+}
+
+// terminal is what a terminal command (diagnose, scan) runs on: the use cases over the
+// org of the environment, audited in REDIS_URL's store when one is configured.
+type terminal struct {
+	uc     *remediation.UseCases
+	locale remediation.Locale
+	close  func()
+}
+
+func openTerminal(ctx context.Context, e env, localeFlag string) (terminal, error) {
+	cfg, err := config.Load(e.src)
+	if err != nil {
+		return terminal{}, usageError{err}
+	}
+	locale, err := pickLocale(localeFlag, cfg.Locale)
+	if err != nil {
+		return terminal{}, err
+	}
+	if err := cfg.RequireOkta(); err != nil {
+		return terminal{}, usageError{err}
+	}
+	okta, err := newOkta(ctx, cfg, e, nil, nil)
+	if err != nil {
+		return terminal{}, usageError{err}
+	}
+	store, closeStore, err := auditStore(ctx, cfg, e.log)
+	if err != nil {
+		return terminal{}, usageError{err}
+	}
+	// The terminal saves no incident: a bulk fix is proposed and approved in Slack.
+	uc := remediation.NewUseCases(remediation.UseCasesConfig{Policy: &remediation.Policy{},
+		Diagnoser: &remediation.Diagnoser{Okta: okta, Logger: e.log}, Scanner: &remediation.Scanner{Okta: okta},
+		Store: store, Logger: e.log})
+	return terminal{uc: uc, locale: locale, close: func() { _ = closeStore() }}, nil
+}
+
+// terminalError is the one line a terminal command prints for err: a refused token is
+// a configuration problem the operator must fix (exit 2), anything else exit 1.
+func terminalError(err error, locale remediation.Locale) error {
+	if errors.Is(err, remediation.ErrDenied) {
+		return usageError{fmt.Errorf("%s\ncheck OKTA_API_TOKEN (or the OAuth client) and its admin role", remediation.ErrorText(err).In(locale))}
+	}
+	return errors.New(remediation.ErrorText(err).In(locale))
 }
 
 // auditStore is where a terminal diagnosis is audited: the Redis of REDIS_URL, shared
