@@ -11,7 +11,7 @@ func (c Code) Title() Text {
 	case GroupScopedAssignment:
 		return T("Assigned through a group", "グループ経由の割り当て")
 	case CustomUserType:
-		return T("Custom user type", "カスタム・ユーザータイプ")
+		return T("Custom user type", "カスタムのユーザータイプ")
 	case ProvisioningDisabled:
 		return T("Provisioning to the app is off", "アプリへのプロビジョニングがオフ")
 	case FeaturesAPIUnsupport:

@@ -498,7 +498,7 @@ func customTypeFinding(f *Facts, af *AppFacts, t UserType, inGroup map[string]Gr
 		Severity: SevWarning,
 		App:      &app,
 		Summary: Tf("%s is of the custom user type %q; several Okta features work only for the default type, which often explains an app or group that never arrives.",
-			"%s はカスタム・ユーザータイプ %q です。Okta の一部の機能はデフォルトのタイプでしか動作せず、アプリやグループが届かない原因であることがよくあります。", f.User.Login, name),
+			"%s はカスタムのユーザータイプ %q です。Okta の一部の機能はデフォルトのタイプでしか動作せず、アプリやグループが届かない原因であることがよくあります。", f.User.Login, name),
 		Evidence: []Evidence{{Kind: EvUserType, Label: T("User type", "ユーザータイプ"), Value: name + " (" + t.ID + ", default: false)"}},
 		Plans:    []PlanID{},
 	}
@@ -515,7 +515,7 @@ func customTypeFinding(f *Facts, af *AppFacts, t UserType, inGroup map[string]Gr
 			if _, member := inGroup[gid]; !member && af.AppUser == nil {
 				fd.Severity = SevError
 				fd.Summary = Tf("%s is of the custom user type %q: group rule %q would put the user in group %s, which is assigned to %s, but group rules do not run for non-default user types.",
-					"%s はカスタム・ユーザータイプ %q です。グループルール %q によりグループ %s(%s に割り当て済み)に追加されるはずですが、グループルールはデフォルト以外のユーザータイプに対しては実行されません。",
+					"%s はカスタムのユーザータイプ %q です。グループルール %q によりグループ %s(%s に割り当て済み)に追加されるはずですが、グループルールはデフォルト以外のユーザータイプに対しては実行されません。",
 					f.User.Login, name, r.Name, gid, app.Label)
 				fd.Evidence = append(fd.Evidence, Evidence{Kind: EvGroupRule, Label: T("Group rule", "グループルール"),
 					Value: r.Name + " (" + r.ID + "): " + r.Expression + " → " + gid,

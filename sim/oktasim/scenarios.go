@@ -55,7 +55,7 @@ func seedScenarios() []Scenario {
 			HealedBy: []string{"reset_external_id"}},
 		{Name: "custom_user_type", UserLogin: "dave@example.com", AppLabel: LabelZoom,
 			Title:   "Contractor (custom user type): the group rule that grants Zoom never runs for him",
-			TitleJA: "カスタム・ユーザー・タイプ(Contractor)のためZoomを付与するグループ・ルールが実行されない",
+			TitleJA: "カスタムのユーザータイプ(Contractor)のため Zoom を付与するグループルールが実行されない",
 			Expect:  []string{"CUSTOM_USER_TYPE", "NOT_ASSIGNED"}, Plans: []string{}},
 		{Name: "provisioning_disabled", UserLogin: "erin@example.com", AppLabel: LabelGoogle,
 			Title:   "Provisioning to Google Workspace is switched off; the user was never pushed",
