@@ -60,7 +60,7 @@ func runbookRun() *remediation.Run {
 		{Kind: remediation.StepRunbook, Status: remediation.StepWaiting, AssignedTo: hRequester,
 			Instructions: remediation.T("Enter a new API token & click Save.", "新しい API トークンを入力して保存します。")},
 		{Kind: remediation.StepRunbook, Status: remediation.StepPending,
-			Instructions: remediation.T("Check the service account.", "サービス・アカウントを確認します。")},
+			Instructions: remediation.T("Check the service account.", "サービスアカウントを確認します。")},
 		{Kind: remediation.StepSnapshot, Status: remediation.StepPending},
 		{Kind: remediation.StepUnassign, Status: remediation.StepPending},
 		{Kind: remediation.StepAssign, Status: remediation.StepPending},

@@ -207,7 +207,7 @@ func credentialsInvalid(f *Facts, af *AppFacts, failure *LogEvent) *Finding {
 				"%s で新しい API トークンを発行して入力し(OAuth で接続している場合は %s の有効な管理者アカウントで認証し直し)、[Test API Credentials(API 資格情報をテスト)] をクリックします。テストが成功したら [Save(保存)] をクリックします。",
 				app.Label, app.Label),
 			Tf("If the token belongs to a service account in %s, check in %s that the account is still active and still has its admin role.",
-				"トークンが %s のサービス・アカウントのものである場合は、%s 側でそのアカウントが有効で、管理者ロールが外れていないことを確認します。", app.Label, app.Label),
+				"トークンが %s のサービスアカウントのものである場合は、%s 側でそのアカウントが有効で、管理者ロールが外れていないことを確認します。", app.Label, app.Label),
 		},
 		Advice: retryAdvice(app.Label),
 	}
@@ -296,7 +296,7 @@ func matchingUserNotFound(f *Facts, af *AppFacts, failure LogEvent) *Finding {
 	create := ""
 	if af.Provisioning != nil {
 		create = af.Provisioning.Capabilities.LifecycleCreate
-		fd.Evidence = append(fd.Evidence, Evidence{Kind: EvProvisioning, Label: T("Create Users", "Create Users(ユーザーを作成)"), Value: orUnknown(create)})
+		fd.Evidence = append(fd.Evidence, Evidence{Kind: EvProvisioning, Label: T("Create Users", "[Create Users(ユーザーを作成)]"), Value: orUnknown(create)})
 	}
 	if create == Enabled {
 		// Okta may create the account: it was deleted at the SaaS, or never matched.
@@ -333,7 +333,7 @@ func accountConflict(f *Facts, af *AppFacts, failure LogEvent) *Finding {
 		Severity: SevError,
 		App:      &app,
 		Summary: Tf("%s already has an account with the username or email of %s that is not linked to this Okta user, so Okta cannot create one.",
-			"%s には %s と同じユーザー名またはメール・アドレスのアカウントがすでに存在し、この Okta ユーザーに紐付いていないため、Okta はアカウントを作成できません。",
+			"%s には %s と同じユーザー名またはメールアドレスのアカウントがすでに存在し、この Okta ユーザーに紐付いていないため、Okta はアカウントを作成できません。",
 			app.Label, f.User.Login),
 		Evidence: []Evidence{logEvidence(failure), syncStateEvidence(au), externalIDEvidence(au.ExternalID, Text{})},
 		Plans:    []PlanID{},
@@ -341,13 +341,13 @@ func accountConflict(f *Facts, af *AppFacts, failure LogEvent) *Finding {
 	if strings.EqualFold(app.Name, "slack") {
 		fd.Plans = []PlanID{PlanRelinkSaaSUser}
 		fd.Advice = T("If the existing Slack account is this person's, link Okta to it: the fix finds it by email, reactivates it if needed, and sets the external ID to its Slack member ID. If it belongs to someone else, change that account's email in Slack first, then re-assign.",
-			"既存の Slack アカウントが本人のものであれば、Okta をそのアカウントに紐付けます。この対処では、メール・アドレスでアカウントを検索し、必要に応じて再有効化したうえで、外部ID に Slack のメンバー ID を設定します。別の人のアカウントであれば、先に Slack 側でそのアカウントのメール・アドレスを変更してから、再割り当てしてください。")
+			"既存の Slack アカウントが本人のものであれば、Okta をそのアカウントに紐付けます。この対処では、メールアドレスでアカウントを検索し、必要に応じて再有効化したうえで、外部ID に Slack のメンバー ID を設定します。別の人のアカウントであれば、先に Slack 側でそのアカウントのメールアドレスを変更してから、再割り当てしてください。")
 		return fd
 	}
 	fd.Retry = PlanReassign
 	fd.Runbook = []Text{
 		Tf("In %s, find the account that uses the username or email of %s.",
-			"%s で、%s のユーザー名またはメール・アドレスを使っているアカウントを探します。", app.Label, f.User.Login),
+			"%s で、%s のユーザー名またはメールアドレスを使っているアカウントを探します。", app.Label, f.User.Login),
 		Tf("If it is this person's account, link it to Okta: in the Admin Console open %s → Import, click Import Now, then select the match with %s in the results and click Confirm Assignments (for apps that support import). If it belongs to someone else, rename or remove it in %s.",
 			"本人のアカウントであれば Okta に紐付けます。管理コンソールで %s → [Import(インポート)] を開いて [Import Now(今すぐインポート)] をクリックします。結果から %s との一致を選び、[Confirm Assignments(割り当てを確認)] をクリックします(インポートに対応したアプリの場合)。別の人のアカウントであれば、%s 側で名前を変更するか削除します。",
 			consoleApp(app.Label), f.User.Login, app.Label),

@@ -271,7 +271,7 @@ func moreCauseScenarios() []Scenario {
 			Expect:  []string{"MATCHING_USER_NOT_FOUND"}, Plans: []string{"reassign"}},
 		{Name: "saas_account_conflict", UserLogin: "hanako.sato@example.com", AppLabel: LabelSlack,
 			Title:   "A Slack account with the same email already exists, unlinked",
-			TitleJA: "同じメール・アドレスの Slack アカウントがすでにあり、Okta と紐付いていない",
+			TitleJA: "同じメールアドレスの Slack アカウントがすでにあり、Okta と紐付いていない",
 			Expect:  []string{"SAAS_ACCOUNT_CONFLICT"}, Plans: []string{"relink_saas_user"},
 			HealedBy: []string{"relink_saas_user"}},
 		{Name: "attribute_rejected", UserLogin: "yuki.tanaka@example.com", AppLabel: LabelM365,
